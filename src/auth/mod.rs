@@ -1,0 +1,9 @@
+//! Authentication: passwords, server-side sessions, `login_required`, CSRF, throttling.
+
+pub mod csrf;
+pub mod guard;
+pub mod next_url;
+pub mod password;
+pub mod session_store;
+pub mod throttle;
+pub mod validation;

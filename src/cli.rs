@@ -1,0 +1,124 @@
+//! The command line: `serve` (default), `migrate`, `create-user`, `set-password`.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::auth::validation;
+use crate::config::Config;
+use crate::db::models::{session, user::NewUser, user::User};
+use crate::db::{self, DbConnection};
+use crate::error::AppError;
+use crate::startup::{self, Application};
+
+#[derive(Debug, Parser)]
+#[command(name = "tickbox", version, about = "A to-do list web application with user accounts")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default); applies pending migrations first.
+    Serve {
+        /// Listen address, overriding BIND.
+        #[arg(long, value_name = "ADDR:PORT")]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Create an account; the password is read from standard input (one line).
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Replace a password (read from standard input) and end that user's sessions.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { bind } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            let bind = config.bind;
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::build(config)?;
+                tracing::info!(%bind, port = app.port(), "tickbox listening");
+                app.run_until_stopped().await?;
+                tracing::info!("tickbox stopped");
+                Ok(())
+            })
+        }
+        Command::Migrate => {
+            let applied = startup::migrate(&config.database_url)?;
+            println!("applied {} migration(s)", applied.len());
+            Ok(())
+        }
+        Command::CreateUser { username, email } => {
+            let password = read_password()?;
+            let errors = validation::registration(&username, &email, &password, &password);
+            if let Some((field, message)) = errors.iter().next() {
+                bail!("{field}: {message}");
+            }
+            let hash = bcrypt::hash(&password, config.bcrypt_cost)?;
+            let mut conn = connect(&config)?;
+            let id = NewUser::new(&username, &email, &hash, "light")
+                .insert(&mut conn)
+                .map_err(AppError::from)
+                .map_err(describe)?;
+            println!("created user {username} (id {id})");
+            Ok(())
+        }
+        Command::SetPassword { username } => {
+            let password = read_password()?;
+            let mut conn = connect(&config)?;
+            let Some(user) = User::find_by_username(&mut conn, &username)? else {
+                bail!("no user named {username}");
+            };
+            if let Err(message) = validation::new_password(&password, &user.username, &user.email) {
+                bail!("password: {message}");
+            }
+            let hash = bcrypt::hash(&password, config.bcrypt_cost)?;
+            User::set_password_hash(&mut conn, user.id, &hash)?;
+            let ended = session::delete_for_user(&mut conn, user.id, None)?;
+            println!("password changed for {}; {ended} session(s) ended", user.username);
+            Ok(())
+        }
+    }
+}
+
+fn connect(config: &Config) -> anyhow::Result<DbConnection> {
+    startup::migrate(&config.database_url)?;
+    db::Manager::new(config.database_url.clone())
+        .connect()
+        .context("cannot connect to the database")
+}
+
+fn describe(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Conflict(field) => anyhow::anyhow!("{field}: already taken"),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// One line from standard input, without its line ending; never from argv.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password.to_owned())
+}

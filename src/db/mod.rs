@@ -1,0 +1,148 @@
+//! The database: one connection type over PostgreSQL and SQLite, a pool, migrations,
+//! and [`run`], the single way request handlers reach a connection.
+
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseUrl;
+use crate::error::AppError;
+
+/// A connection to whichever backend `DATABASE_URL` names; queries are written once
+/// against it. Match on the variant only where SQL has to differ.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<Manager>;
+
+/// How long a request waits for a pooled connection before answering 503.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(4);
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// A pooled connection plus whether it failed at the connection level and must
+/// not be handed out again.
+pub struct Conn {
+    inner: DbConnection,
+    broken: bool,
+}
+
+/// r2d2 manager that picks the backend by URL scheme.
+///
+/// Written by hand because the derived `MultiConnection::establish` tries each backend
+/// in turn and loses the real error (e.g. "Connection refused").
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl Manager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+
+    pub fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_str().ok_or_else(|| {
+                    ConnectionError::BadConnection("the SQLite path is not UTF-8".into())
+                })?;
+                let mut conn = SqliteConnection::establish(path)?;
+                // Bundled SQLite has foreign keys on by default, system builds do not: be explicit.
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<Conn, ConnectionError> {
+        Manager::connect(self).map(|inner| Conn {
+            inner,
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectionError> {
+        conn.inner
+            .ping()
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.broken || conn.inner.is_broken()
+    }
+}
+
+/// Builds the pool without waiting for the database: a server started while the
+/// database is down answers 503 until it comes back.
+pub fn build_pool(url: &DatabaseUrl, size: u32) -> DbPool {
+    Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(CHECKOUT_TIMEOUT)
+        // No ping per checkout: a connection that fails is marked broken by `run` instead.
+        .test_on_check_out(false)
+        .build_unchecked(Manager::new(url.clone()))
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool.
+///
+/// A connection whose error shows the database is gone is discarded, never reused.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || run_blocking(&pool, f))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+}
+
+/// [`run`] for code that is already off the async workers (CLI, background purge).
+pub fn run_blocking<T>(
+    pool: &DbPool,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut conn: PooledConnection<Manager> = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
+    let result = f(&mut conn.inner);
+    if matches!(result, Err(AppError::Unavailable(_))) {
+        conn.broken = true;
+    }
+    result
+}
+
+/// Whether the database answers (for `/readyz`).
+pub async fn ping(pool: &DbPool) -> Result<(), AppError> {
+    run(pool, |conn| conn.ping().map_err(AppError::from)).await
+}
+
+/// Applies pending migrations for the connection's backend; returns their names.
+pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}

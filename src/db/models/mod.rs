@@ -1,0 +1,14 @@
+//! One file per table: the row structs and the queries on that table.
+
+pub mod login_failure;
+pub mod session;
+pub mod todo;
+pub mod user;
+
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// The current time in UTC, as every `Timestamp` column stores it.
+pub fn now() -> PrimitiveDateTime {
+    let now = OffsetDateTime::now_utc();
+    PrimitiveDateTime::new(now.date(), now.time())
+}

@@ -1,0 +1,57 @@
+//! Diesel table definitions, kept portable across PostgreSQL and SQLite:
+//! integer ids, `Text`, `Bool`, `Date` and `Timestamp` (always UTC) only.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        /// `username` lower-cased in Rust; UNIQUE, so "Alice" and "alice" are one account.
+        username_key -> Text,
+        email -> Text,
+        /// `email` lower-cased in Rust (SQLite's `lower()` is ASCII-only).
+        email_key -> Text,
+        password_hash -> Text,
+        theme -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    todos (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        title -> Text,
+        due -> Nullable<Date>,
+        done -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        /// SHA-256 of the session key: the cookie value never reaches the database.
+        id -> Text,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        remember -> Bool,
+        ip -> Text,
+        user_agent -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        /// `account:<lower-cased login>` or `ip:<client address>`.
+        key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(todos -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, todos, sessions, login_failures);

@@ -1,0 +1,34 @@
+//! The `tickbox` binary: configuration, logging, then the chosen command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tickbox::cli::{Cli, Command};
+use tickbox::config::Config;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A real environment variable wins over `.env` (dotenvy never overrides).
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("tickbox: cannot read .env: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    tickbox::telemetry::init();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("tickbox: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve { bind: None });
+    match tickbox::cli::run(command, config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tickbox: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The account page (details of the logged-in user).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use crate::auth::guard::CurrentUser;
+use crate::db::{self, models::user::User};
+use crate::error::AppError;
+use crate::state::State;
+use crate::web::page::render;
+
+#[derive(Serialize)]
+struct AccountPage {
+    username: String,
+    email: String,
+}
+
+pub async fn show_account(req: HttpRequest, state: State, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    let account = db::run(&state.pool, move |conn| User::find(conn, user.id)?.ok_or(AppError::NotFound)).await?;
+    let page = AccountPage {
+        username: account.username,
+        email: account.email,
+    };
+    render(&req, StatusCode::OK, "account.html", &page)
+}

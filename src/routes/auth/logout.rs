@@ -1,0 +1,33 @@
+//! `GET/POST /logout`: Flask-Login's `logout_user`, ending the session on the server.
+
+use actix_identity::Identity;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::auth::csrf;
+use crate::auth::guard::CurrentUser;
+use crate::error::AppError;
+use crate::web::flash::{self, Level};
+use crate::web::page::{render, Empty};
+
+/// A confirmation page with the POST button; anonymous visitors go to the log-in page.
+pub async fn logout_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if CurrentUser::of(&req).is_none() {
+        return Ok(super::see_other("/login", None));
+    }
+    render(&req, StatusCode::OK, "auth/logout.html", &Empty {})
+}
+
+/// Deletes this session's row (other sessions of the user stay) and starts a fresh,
+/// anonymous one that only carries the flash message and a new CSRF token.
+pub async fn logout(identity: Option<Identity>, session: Session) -> Result<HttpResponse, AppError> {
+    if let Some(identity) = identity {
+        identity.logout();
+    }
+    session.clear();
+    session.renew();
+    csrf::rotate(&session)?;
+    flash::push(&session, Level::Info, "You have been logged out.");
+    Ok(super::see_other("/login", None))
+}

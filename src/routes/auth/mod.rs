@@ -1,0 +1,58 @@
+//! Sign-up, log-in and log-out pages.
+
+pub mod login;
+pub mod logout;
+pub mod register;
+
+use actix_identity::Identity;
+use actix_session::SessionExt;
+use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+
+use crate::auth::session_store::keys;
+use crate::auth::{csrf, guard::USERNAME_KEY};
+use crate::error::AppError;
+use crate::web::client::ClientInfo;
+use crate::web::theme::Theme;
+
+/// Flask-Login's `login_user`: attach the user to a fresh session (the id changes, so a
+/// planted session id is useless), with a new CSRF token and the account's theme.
+pub fn login_user(
+    req: &HttpRequest,
+    user_id: i64,
+    username: &str,
+    remember: bool,
+) -> Result<(), AppError> {
+    Identity::login(&req.extensions(), user_id.to_string())
+        .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+    let session = req.get_session();
+    session.insert(USERNAME_KEY, username)?;
+    session.insert(keys::REMEMBER, remember)?;
+    session.insert(keys::IP, ClientInfo::of(req).ip_text())?;
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    session.insert(keys::USER_AGENT, agent.chars().take(200).collect::<String>())?;
+    csrf::rotate(&session)
+}
+
+/// 303 See Other to `location`, setting the theme cookie when given.
+pub fn see_other(location: &str, theme: Option<Theme>) -> HttpResponse {
+    let mut res = HttpResponse::SeeOther();
+    res.insert_header((header::LOCATION, location));
+    if let Some(theme) = theme {
+        res.cookie(theme.cookie());
+    }
+    res.finish()
+}
+
+/// `?next=…` for links between the log-in and sign-up pages, so `next` survives.
+pub fn next_query(next: &str) -> String {
+    if next.is_empty() {
+        return String::new();
+    }
+    let encoded = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+    format!("?next={encoded}")
+}

@@ -1,0 +1,45 @@
+//! `POST /todos`: add a to-do.
+
+use actix_session::SessionExt;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{list::render_list, ListQuery, ListState, TodoForm};
+use crate::auth::guard::CurrentUser;
+use crate::db::{self, models::now, models::todo::NewTodo};
+use crate::error::AppError;
+use crate::routes::auth::see_other;
+use crate::state::State;
+use crate::web::flash::{self, Level};
+
+pub async fn create_todo(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    query: web::Query<ListQuery>,
+    form: web::Form<TodoForm>,
+) -> Result<HttpResponse, AppError> {
+    let spec = query.spec();
+    let form = form.into_inner();
+    let input = match form.validate() {
+        Ok(input) => input,
+        Err(errors) => {
+            return render_list(&req, &state, user.id, spec, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    db::run(&state.pool, move |conn| {
+        let now = now();
+        let todo = NewTodo {
+            user_id: user.id,
+            title: &input.title,
+            due: input.due,
+            done: false,
+            created_at: now,
+            updated_at: now,
+        };
+        Ok(todo.insert(conn)?)
+    })
+    .await?;
+    flash::push(&req.get_session(), Level::Success, "To-do added.");
+    Ok(see_other(&ListState(spec).list_url(), None))
+}

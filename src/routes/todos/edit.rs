@@ -1,0 +1,84 @@
+//! `GET /todos/{id}/edit` and `POST /todos/{id}`: change a to-do's title and due date.
+
+use actix_session::SessionExt;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::{format_date, ListQuery, ListState, TodoForm};
+use crate::auth::guard::CurrentUser;
+use crate::auth::validation::FieldErrors;
+use crate::db::{self, models::now, models::todo::Todo};
+use crate::error::AppError;
+use crate::routes::auth::see_other;
+use crate::state::State;
+use crate::web::flash::{self, Level};
+use crate::web::page::render;
+
+#[derive(Serialize)]
+struct EditPage {
+    id: i64,
+    form: TodoForm,
+    errors: FieldErrors,
+    /// Where "Cancel" and the form return to.
+    query: String,
+    back: String,
+}
+
+fn edit_page(id: i64, form: TodoForm, errors: FieldErrors, query: &ListQuery) -> EditPage {
+    let state = ListState(query.spec());
+    EditPage {
+        id,
+        form,
+        errors,
+        query: state.query(),
+        back: state.list_url(),
+    }
+}
+
+pub async fn edit_form(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let todo = db::run(&state.pool, move |conn| Todo::find_for_user(conn, user.id, id)?.ok_or(AppError::NotFound)).await?;
+    let form = TodoForm {
+        title: todo.title,
+        due: todo.due.map(format_date).unwrap_or_default(),
+    };
+    render(&req, StatusCode::OK, "todos/edit.html", &edit_page(id, form, FieldErrors::new(), &query))
+}
+
+pub async fn update_todo(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    query: web::Query<ListQuery>,
+    form: web::Form<TodoForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let form = form.into_inner();
+    let input = match form.validate() {
+        Ok(input) => input,
+        Err(errors) => {
+            // Someone else's id is a 404 here too, not a form.
+            let uid = user.id;
+            db::run(&state.pool, move |conn| Todo::find_for_user(conn, uid, id)?.ok_or(AppError::NotFound)).await?;
+            let page = edit_page(id, form, errors, &query);
+            return render(&req, StatusCode::UNPROCESSABLE_ENTITY, "todos/edit.html", &page);
+        }
+    };
+    let saved = db::run(&state.pool, move |conn| {
+        Ok(Todo::update(conn, user.id, id, &input.title, input.due, now())?)
+    })
+    .await?;
+    if !saved {
+        return Err(AppError::NotFound);
+    }
+    flash::push(&req.get_session(), Level::Success, "To-do saved.");
+    Ok(see_other(&ListState(query.spec()).list_url(), None))
+}

@@ -1,0 +1,91 @@
+//! `GET /todos`: one page of the user's list, with counts and controls.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{format_date, Controls, ListQuery, ListState, TodoForm};
+use crate::auth::guard::CurrentUser;
+use crate::auth::validation::FieldErrors;
+use crate::db::models::todo::{Counts, ListSpec, Todo, PAGE_SIZE};
+use crate::db::models::todo::Filter;
+use crate::db;
+use crate::error::AppError;
+use crate::state::State;
+use crate::web::page::render;
+
+#[derive(Serialize)]
+struct Item {
+    id: i64,
+    title: String,
+    due: String,
+    done: bool,
+    overdue: bool,
+}
+
+#[derive(Serialize)]
+struct ListPage {
+    todos: Vec<Item>,
+    counts: Counts,
+    controls: Controls,
+    page: i64,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+    form: TodoForm,
+    errors: FieldErrors,
+}
+
+pub async fn list_todos(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let spec = query.spec();
+    render_list(&req, &state, user.id, spec, TodoForm::default(), FieldErrors::new(), StatusCode::OK).await
+}
+
+/// Renders the list page; also used to show an add form's errors (422).
+pub async fn render_list(
+    req: &HttpRequest,
+    state: &State,
+    user_id: i64,
+    spec: ListSpec,
+    form: TodoForm,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (todos, counts) = db::run(&state.pool, move |conn| {
+        Ok((Todo::list(conn, user_id, spec)?, Todo::counts(conn, user_id)?))
+    })
+    .await?;
+    let today = OffsetDateTime::now_utc().date();
+    let total = match spec.filter {
+        Filter::All => counts.active + counts.completed,
+        Filter::Active => counts.active,
+        Filter::Completed => counts.completed,
+    };
+    let list = ListState(spec);
+    let at = |page: i64| ListState(ListSpec { page, ..spec }).list_url();
+    let page = ListPage {
+        todos: todos
+            .into_iter()
+            .map(|t| Item {
+                overdue: !t.done && t.due.is_some_and(|d| d < today),
+                due: t.due.map(format_date).unwrap_or_default(),
+                id: t.id,
+                title: t.title,
+                done: t.done,
+            })
+            .collect(),
+        counts,
+        controls: Controls::new(list),
+        page: spec.page,
+        prev_href: (spec.page > 1).then(|| at(spec.page - 1)),
+        next_href: (spec.page * PAGE_SIZE < total).then(|| at(spec.page + 1)),
+        form,
+        errors,
+    };
+    render(req, status, "todos/list.html", &page)
+}

@@ -1,0 +1,169 @@
+//! Builds the application: secret key, pool, migrations, templates, and the HTTP server
+//! with its middleware stack. Binding a `TcpListener` first lets tests use port 0.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+use actix_identity::config::LogoutBehavior;
+use actix_identity::IdentityMiddleware;
+use actix_session::config::BrowserSession;
+use actix_session::SessionMiddleware;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::http::KeepAlive;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use rand::RngCore;
+
+use crate::auth::{csrf, guard, password::Hasher, session_store::DbSessionStore};
+use crate::config::{Config, CookieSecure, DatabaseUrl};
+use crate::db::{self, models, DbPool};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::{cookies, error_pages, headers};
+use crate::{routes, telemetry, templates};
+
+
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Binds `config.bind` and builds everything; migrations are applied first.
+    pub fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        Self::build_with_listener(config, listener)
+    }
+
+    pub fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let key = session_key(&config)?;
+        // Before the pool opens connections: SQLite's switch to WAL wants the file alone.
+        migrate(&config.database_url)?;
+        let pool = db::build_pool(&config.database_url, config.pool_size);
+        let templates = templates::build().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
+        let hasher = Hasher::new(config.bcrypt_cost);
+        spawn_purger(pool.clone());
+
+        let port = listener.local_addr()?.port();
+        let cookie_secure = config.cookie_secure;
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            templates,
+            config,
+            hasher,
+        });
+        let server = HttpServer::new(move || {
+            let session = SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
+                .cookie_name(cookies::session_cookie_name(cookie_secure).to_owned())
+                .cookie_secure(cookie_secure == CookieSecure::Always)
+                .cookie_same_site(SameSite::Lax)
+                .cookie_http_only(true)
+                .cookie_path("/".to_owned())
+                .cookie_domain(None)
+                .session_lifecycle(BrowserSession::default())
+                .build();
+            // Logging out deletes the identity keys; the handler then renews the session,
+            // which deletes the old row and starts a clean anonymous one.
+            let identity = IdentityMiddleware::builder()
+                .logout_behavior(LogoutBehavior::DeleteIdentityKeys)
+                .build();
+            App::new()
+                .app_data(state.clone())
+                .app_data(form_config())
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+                .wrap(from_fn(csrf::protect))
+                .wrap(from_fn(guard::resolve_user))
+                .wrap(identity)
+                .wrap(session)
+                .wrap(from_fn(error_pages::render))
+                .wrap(from_fn(cookies::policy))
+                .wrap(headers::security())
+                .wrap(from_fn(telemetry::log_request))
+        })
+        // Idle keep-alive connections close after 10 s; a request head must arrive
+        // whole within 10 s (else 408).
+        .keep_alive(KeepAlive::Timeout(Duration::from_secs(10)))
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(2))
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
+        Ok(Self { server, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(csrf::MAX_BODY_BYTES)
+        .error_handler(|e, _| AppError::BadRequest(e.to_string()).into())
+}
+
+/// Applies pending migrations with a dedicated connection (so a failure is reported
+/// with the database's own words).
+pub fn migrate(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
+    let mut conn = db::Manager::new(url.clone())
+        .connect()
+        .context("cannot connect to the database")?;
+    db::migrate(&mut conn)
+}
+
+/// The cookie key: `SECRET_KEY`, or for SQLite one generated once and kept beside
+/// the database file.
+fn session_key(config: &Config) -> anyhow::Result<Key> {
+    if let Some(secret) = &config.secret_key {
+        return Ok(Key::from(secret));
+    }
+    let DatabaseUrl::Sqlite(db_path) = &config.database_url else {
+        anyhow::bail!("SECRET_KEY is required with PostgreSQL");
+    };
+    let path = Config::generated_key_path(db_path);
+    if let Ok(existing) = std::fs::read(&path) {
+        if existing.len() >= crate::config::MIN_SECRET_KEY_BYTES {
+            tracing::warn!(file = %path.display(), "SECRET_KEY is not set; using the generated key file");
+            return Ok(Key::from(&existing));
+        }
+    }
+    let mut bytes = [0u8; 64];
+    rand::rng().fill_bytes(&mut bytes);
+    let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::warn!(file = %path.display(), "SECRET_KEY is not set; generated one and saved it");
+    Ok(Key::from(text.as_bytes()))
+}
+
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(data)
+}
+
+/// Deletes expired sessions and old log-in failures every few minutes.
+fn spawn_purger(pool: DbPool) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_secs(300));
+        let now = models::now();
+        let purged = db::run_blocking(&pool, |c| {
+            models::session::purge_expired(c, now)?;
+            Ok(models::login_failure::purge_before(c, now - crate::auth::throttle::WINDOW)?)
+        });
+        if let Err(e) = purged {
+            tracing::warn!(error = %e, "purging expired sessions failed");
+        }
+    });
+}

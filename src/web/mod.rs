@@ -1,0 +1,10 @@
+//! The HTTP layer shared by all routes: middleware, page rendering, static files.
+
+pub mod assets;
+pub mod client;
+pub mod cookies;
+pub mod error_pages;
+pub mod flash;
+pub mod headers;
+pub mod page;
+pub mod theme;
