@@ -123,9 +123,14 @@ mod tests {
             assert!(new_password(weak, "alice", "a@x.io").is_err(), "{weak}");
         }
         assert!(new_password("short1!", "alice", "a@x.io").is_err());
-        // 8 bytes in 4 characters is long enough; 73 bytes is too long.
-        assert!(new_password("ééééé7Qz", "alice", "a@x.io").is_ok());
-        assert!(new_password(&"é".repeat(37), "alice", "a@x.io").is_err());
+        // Length counts bytes: 4 characters of 2 bytes pass the length rule, 37 of them
+        // (74 bytes) fail it, and 72 bytes of random text pass.
+        let too_short = |p: &str| new_password(p, "alice", "a@x.io").is_err_and(|e| e.contains("at least"));
+        let too_long = |p: &str| new_password(p, "alice", "a@x.io").is_err_and(|e| e.contains("at most"));
+        assert!(too_short("ñé7"));
+        assert!(!too_short("ñéü7Qz"));
+        assert!(too_long(&"é".repeat(37)));
+        assert!(new_password(&"vX9#qL2!mTq7".repeat(6), "alice", "a@x.io").is_ok());
         assert!(new_password("Alice-Wonder-99@x.io", "bob", "alice-wonder-99@x.io").is_err());
     }
 }

@@ -53,7 +53,8 @@ pub async fn policy(
             if cookie.name() == session_name && !removal && remembered {
                 cookie.set_max_age(REMEMBER_FOR);
             }
-            HeaderValue::from_str(&cookie.encoded().to_string()).ok()
+            // `parse` keeps the value as written, so it is written back unchanged.
+            HeaderValue::from_str(&cookie.to_string()).ok()
         })
         .collect();
     if !rewritten.is_empty() {

@@ -1,0 +1,1 @@
+//! Sign-up, log-in, sessions, log-out, CSRF and throttling.

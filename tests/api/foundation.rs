@@ -1,0 +1,135 @@
+//! Health, error pages, headers and static files.
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_while_the_database_is_up() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap(), "ok");
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.text().await.unwrap(), "ready");
+    let head = app.client.head(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_home_page_greets_anonymous_visitors_with_the_layout() {
+    let app = spawn_app().await;
+    let res = app.get("/").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(header(res.headers(), "content-type").starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert_eq!(text_of(&html, "greeting").as_deref(), Some("Hello, Anonymous!"));
+    assert!(html.contains(r#"href="/login""#) && html.contains(r#"href="/register""#));
+    assert!(html.contains(r#"<body data-theme="light">"#));
+    assert!(text_of(&html, "nav-user").is_none());
+}
+
+#[tokio::test]
+async fn every_html_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/register", "/no-such-page"] {
+        let res = app.get(path).await;
+        let h = res.headers();
+        let csp = header(h, "content-security-policy");
+        assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(header(h, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(h, "x-frame-options"), "DENY", "{path}");
+        assert_eq!(header(h, "referrer-policy"), "same-origin", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_get_the_html_404_page() {
+    let app = spawn_app().await;
+    let res = app.get("/no/such/page").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(header(res.headers(), "content-type").starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Page not found"));
+    assert!(html.contains("<nav"), "the error page uses the layout");
+}
+
+#[tokio::test]
+async fn wrong_methods_get_405_with_an_allow_header() {
+    let app = spawn_app().await;
+    let cases = [
+        ("/", reqwest::Method::POST, "GET, HEAD"),
+        ("/login", reqwest::Method::DELETE, "GET, HEAD, POST"),
+        ("/healthz", reqwest::Method::PUT, "GET, HEAD"),
+        ("/theme", reqwest::Method::GET, "POST"),
+    ];
+    for (path, method, allow) in cases {
+        let token = app.csrf_token().await;
+        let res = app
+            .client
+            .request(method.clone(), app.url(path))
+            .form(&[("csrf_token", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(header(res.headers(), "allow"), allow, "{method} {path}");
+        assert!(res.text().await.unwrap().contains("Method not allowed"));
+    }
+}
+
+#[tokio::test]
+async fn bodies_over_64_kib_are_refused_with_413_declared_or_chunked() {
+    let app = spawn_app().await;
+    let token = app.csrf_token().await;
+    let big = "x".repeat(70_000);
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("csrf_token", token.as_str()), ("login", big.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.text().await.unwrap().contains("Request too large"));
+
+    // Chunked: no Content-Length, the limit still holds while reading.
+    let body = format!("csrf_token={token}&login={big}");
+    let chunks: Vec<Result<String, std::io::Error>> = body
+        .as_bytes()
+        .chunks(8192)
+        .map(|c| Ok(String::from_utf8(c.to_vec()).unwrap()))
+        .collect();
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn static_files_are_embedded_with_cache_headers() {
+    let app = spawn_app().await;
+    let res = app.get("/static/app.css").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(header(res.headers(), "content-type").starts_with("text/css"));
+    assert!(header(res.headers(), "cache-control").contains("max-age="));
+    let etag = header(res.headers(), "etag");
+    assert!(!etag.is_empty());
+    let again = app
+        .client
+        .get(app.url("/static/app.css"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(app.get("/favicon.ico").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/static/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/static/nope.css").await.status(), StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,337 @@
+//! The test harness: the real server on a random port, a fresh database per test
+//! (an SQLite file, or a PostgreSQL database when `TEST_DATABASE_URL` is set), and a
+//! browser-like HTTP client with a cookie jar that does not follow redirects.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::HeaderMap;
+use reqwest::{redirect, Client, Response, StatusCode, Url};
+use tickbox::config::Config;
+use tickbox::startup::Application;
+
+pub const STRONG_PASSWORD: &str = "vX9#qL2!mTq7";
+pub const SECRET_KEY: &str = "test-secret-key-test-secret-key-test-secret-key-test-secret-key-0123";
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    /// PostgreSQL when `TEST_DATABASE_URL` is set, else a new SQLite file.
+    pub fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => Self::postgres(&admin_url),
+            _ => Self::sqlite(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+
+    fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(format!("tickbox-test-{}", unique()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("tickbox.db");
+        Self {
+            url: format!("sqlite://{}", path.display()),
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    fn postgres(admin_url: &str) -> Self {
+        let name = format!("tickbox_test_{}", unique());
+        let mut admin = PgConnection::establish(admin_url).expect("TEST_DATABASE_URL must reach PostgreSQL");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
+        let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+        Self {
+            url: format!("{base}/{name}"),
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed), nanos)
+}
+
+/// A running tickbox and a browser-like client for it.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: Client,
+    pub jar: Arc<Jar>,
+    pub db: TestDb,
+}
+
+/// Extra environment for a test's server (`TRUSTED_PROXIES`, `COOKIE_SECURE`, …).
+#[derive(Default)]
+pub struct Settings {
+    pub vars: Vec<(&'static str, String)>,
+    /// Use this database URL instead of the test database's (e.g. a relay in front of it).
+    pub database_url: Option<String>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Settings::default()).await
+}
+
+pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    let db = TestDb::new();
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", settings.database_url.clone().unwrap_or_else(|| db.url.clone())),
+        ("SECRET_KEY", SECRET_KEY.to_owned()),
+        ("BCRYPT_COST", "4".to_owned()),
+        ("DATABASE_POOL_SIZE", "4".to_owned()),
+    ]);
+    vars.extend(settings.vars.iter().cloned());
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
+    let app = Application::build_with_listener(config, listener).expect("build the application");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let jar = Arc::new(Jar::default());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: client_with(jar.clone()),
+        jar,
+        db,
+    }
+}
+
+pub fn client_with(jar: Arc<Jar>) -> Client {
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .cookie_provider(jar)
+        .build()
+        .expect("http client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Posts a form as a browser would, adding this session's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token().await;
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        self.post_raw(path, &form).await
+    }
+
+    /// Posts exactly these fields (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The CSRF token of this client's session (read from a page, as a browser would).
+    pub async fn csrf_token(&self) -> String {
+        let html = self.get("/login").await.text().await.unwrap();
+        csrf_in(&html).expect("a csrf_token field on /login")
+    }
+
+    /// The session cookie's value as the jar holds it.
+    pub fn session_cookie(&self) -> Option<String> {
+        let url: Url = self.address.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|c| c.strip_prefix("tickbox_session=").map(str::to_owned))
+    }
+
+    /// Signs up through the form and stays logged in.
+    pub async fn register(&self, username: &str) -> TestUser {
+        let user = TestUser::named(username);
+        let res = self
+            .post(
+                "/register",
+                &[
+                    ("username", &user.username),
+                    ("email", &user.email),
+                    ("password", &user.password),
+                    ("password_confirm", &user.password),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "registration of {username} failed");
+        user
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Response {
+        self.post("/login", &[("login", login), ("password", password)]).await
+    }
+
+    pub async fn logout(&self) -> Response {
+        self.post("/logout", &[]).await
+    }
+
+    /// Adds a to-do and returns its id (read back from the list).
+    pub async fn add_todo(&self, title: &str, due: &str) -> i64 {
+        let res = self.post("/todos", &[("title", title), ("due", due)]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "adding {title:?}");
+        let html = self.get("/todos?sort=created&order=desc").await.text().await.unwrap();
+        todo_ids(&html)[0]
+    }
+
+    /// A second client on the same server with its own cookie jar (another browser).
+    pub fn new_browser(&self) -> Browser {
+        let jar = Arc::new(Jar::default());
+        Browser {
+            client: client_with(jar.clone()),
+            jar,
+        }
+    }
+}
+
+pub struct Browser {
+    pub client: Client,
+    pub jar: Arc<Jar>,
+}
+
+pub struct TestUser {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl TestUser {
+    pub fn named(username: &str) -> Self {
+        Self {
+            username: username.to_owned(),
+            email: format!("{}@example.com", username.to_lowercase()),
+            password: STRONG_PASSWORD.to_owned(),
+        }
+    }
+}
+
+/// The value of the first `csrf_token` field in a page.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let start = html.find(r#"name="csrf_token" value=""#)? + r#"name="csrf_token" value=""#.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
+/// The texts of `flash` messages in a page, as (level, text).
+pub fn flashes(html: &str) -> Vec<(String, String)> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse("div.flash[role=status]").unwrap();
+    doc.select(&sel)
+        .map(|el| {
+            let level = el
+                .value()
+                .classes()
+                .find_map(|c| c.strip_prefix("flash-"))
+                .unwrap_or_default()
+                .to_owned();
+            (level, el.text().collect::<String>().trim().to_owned())
+        })
+        .collect()
+}
+
+/// The fields that have a `field-error`.
+pub fn field_errors(html: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(".field-error[data-field]").unwrap();
+    doc.select(&sel)
+        .filter_map(|el| el.value().attr("data-field").map(str::to_owned))
+        .collect()
+}
+
+/// Ids of the to-do items on a list page, in order.
+pub fn todo_ids(html: &str) -> Vec<i64> {
+    todo_items(html).into_iter().map(|(id, _, _)| id).collect()
+}
+
+/// (id, title, done) of the to-do items on a list page, in order.
+pub fn todo_items(html: &str) -> Vec<(i64, String, bool)> {
+    let doc = scraper::Html::parse_document(html);
+    let item = scraper::Selector::parse("li.todo").unwrap();
+    let title = scraper::Selector::parse(".todo-title").unwrap();
+    doc.select(&item)
+        .map(|el| {
+            let id = el.value().attr("data-id").unwrap().parse().unwrap();
+            let done = el.value().attr("data-done") == Some("true");
+            let text = el.select(&title).next().map(|t| t.text().collect::<String>()).unwrap_or_default();
+            (id, text, done)
+        })
+        .collect()
+}
+
+/// The text of the element with this id.
+pub fn text_of(html: &str, id: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(&format!("#{id}")).unwrap();
+    doc.select(&sel).next().map(|el| el.text().collect::<String>().trim().to_owned())
+}
+
+pub fn location(res: &Response) -> String {
+    header(res.headers(), "location")
+}
+
+pub fn header(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// All `Set-Cookie` headers of a response.
+pub fn set_cookies(res: &Response) -> Vec<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}

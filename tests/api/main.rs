@@ -1,0 +1,8 @@
+//! One test binary for the HTTP suite; each file covers one area.
+
+mod auth;
+mod cli;
+mod foundation;
+mod helpers;
+mod outage;
+mod todos;
