@@ -14,7 +14,11 @@ use crate::error::AppError;
 use crate::startup::{self, Application};
 
 #[derive(Debug, Parser)]
-#[command(name = "tickbox", version, about = "A to-do list web application with user accounts")]
+#[command(
+    name = "tickbox",
+    version,
+    about = "A to-do list web application with user accounts"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -91,7 +95,10 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let hash = bcrypt::hash(&password, config.bcrypt_cost)?;
             User::set_password_hash(&mut conn, user.id, &hash)?;
             let ended = session::delete_for_user(&mut conn, user.id, None)?;
-            println!("password changed for {}; {ended} session(s) ended", user.username);
+            println!(
+                "password changed for {}; {ended} session(s) ended",
+                user.username
+            );
             Ok(())
         }
     }
@@ -114,7 +121,10 @@ fn describe(e: AppError) -> anyhow::Error {
 /// One line from standard input, without its line ending; never from argv.
 fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
     let password = line.strip_suffix('\n').unwrap_or(&line);
     let password = password.strip_suffix('\r').unwrap_or(password);
     if password.is_empty() {

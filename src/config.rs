@@ -144,9 +144,10 @@ impl Config {
             None => None,
         };
 
-        let bcrypt_cost = parse_number(get("BCRYPT_COST"), 12, 4..=31).map_err(err("BCRYPT_COST"))?;
-        let pool_size =
-            parse_number(get("DATABASE_POOL_SIZE"), 8, 1..=1000).map_err(err("DATABASE_POOL_SIZE"))?;
+        let bcrypt_cost =
+            parse_number(get("BCRYPT_COST"), 12, 4..=31).map_err(err("BCRYPT_COST"))?;
+        let pool_size = parse_number(get("DATABASE_POOL_SIZE"), 8, 1..=1000)
+            .map_err(err("DATABASE_POOL_SIZE"))?;
 
         let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())
             .map_err(err("TRUSTED_PROXIES"))?;
@@ -204,8 +205,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -231,7 +234,14 @@ mod tests {
             (&[("DATABASE_POOL_SIZE", "0")], "DATABASE_POOL_SIZE"),
             (&[("TRUSTED_PROXIES", "10.0.0.0/99")], "TRUSTED_PROXIES"),
             (&[("COOKIE_SECURE", "yes")], "COOKIE_SECURE"),
-            (&[("DATABASE_URL", "postgres://h/db"), ("SECRET_KEY", &key), ("BIND", ":80")], "BIND"),
+            (
+                &[
+                    ("DATABASE_URL", "postgres://h/db"),
+                    ("SECRET_KEY", &key),
+                    ("BIND", ":80"),
+                ],
+                "BIND",
+            ),
         ];
         for (vars, var) in cases {
             let e = config(vars).unwrap_err();

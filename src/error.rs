@@ -100,7 +100,9 @@ impl From<DieselError> for AppError {
             )
             | DieselError::BrokenTransactionManager => Self::Unavailable(e.into()),
             // SQLite answers "database is locked" after busy_timeout: try again later.
-            DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {
+            DieselError::DatabaseError(_, info)
+                if info.message().contains("database is locked") =>
+            {
                 Self::Unavailable(e.into())
             }
             // libpq reports a dropped server as an unknown error with this text.

@@ -25,7 +25,6 @@ use crate::state::AppState;
 use crate::web::{cookies, error_pages, headers};
 use crate::{routes, telemetry, templates};
 
-
 pub struct Application {
     server: Server,
     port: u16,
@@ -34,7 +33,8 @@ pub struct Application {
 impl Application {
     /// Binds `config.bind` and builds everything; migrations are applied first.
     pub fn build(config: Config) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
         Self::build_with_listener(config, listener)
     }
 
@@ -56,15 +56,16 @@ impl Application {
             hasher,
         });
         let server = HttpServer::new(move || {
-            let session = SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
-                .cookie_name(cookies::session_cookie_name(cookie_secure).to_owned())
-                .cookie_secure(cookie_secure == CookieSecure::Always)
-                .cookie_same_site(SameSite::Lax)
-                .cookie_http_only(true)
-                .cookie_path("/".to_owned())
-                .cookie_domain(None)
-                .session_lifecycle(BrowserSession::default())
-                .build();
+            let session =
+                SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
+                    .cookie_name(cookies::session_cookie_name(cookie_secure).to_owned())
+                    .cookie_secure(cookie_secure == CookieSecure::Always)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_http_only(true)
+                    .cookie_path("/".to_owned())
+                    .cookie_domain(None)
+                    .session_lifecycle(BrowserSession::default())
+                    .build();
             // Logging out deletes the identity keys; the handler then renews the session,
             // which deletes the old row and starts a clean anonymous one.
             let identity = IdentityMiddleware::builder()
@@ -73,12 +74,16 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(form_config())
-                .configure(routes::configure)
-                .default_service(web::to(routes::not_found))
-                .wrap(from_fn(csrf::protect))
-                .wrap(from_fn(guard::resolve_user))
-                .wrap(identity)
-                .wrap(session)
+                .configure(routes::configure_sessionless)
+                .service(
+                    web::scope("")
+                        .configure(routes::configure_pages)
+                        .default_service(web::to(routes::not_found))
+                        .wrap(from_fn(csrf::protect))
+                        .wrap(from_fn(guard::resolve_user))
+                        .wrap(identity)
+                        .wrap(session),
+                )
                 .wrap(from_fn(error_pages::render))
                 .wrap(from_fn(cookies::policy))
                 .wrap(headers::security())
@@ -139,7 +144,8 @@ fn session_key(config: &Config) -> anyhow::Result<Key> {
     let mut bytes = [0u8; 64];
     rand::rng().fill_bytes(&mut bytes);
     let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+    write_private(&path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     tracing::warn!(file = %path.display(), "SECRET_KEY is not set; generated one and saved it");
     Ok(Key::from(text.as_bytes()))
 }
@@ -160,7 +166,10 @@ fn spawn_purger(pool: DbPool) {
         let now = models::now();
         let purged = db::run_blocking(&pool, |c| {
             models::session::purge_expired(c, now)?;
-            Ok(models::login_failure::purge_before(c, now - crate::auth::throttle::WINDOW)?)
+            Ok(models::login_failure::purge_before(
+                c,
+                now - crate::auth::throttle::WINDOW,
+            )?)
         });
         if let Err(e) = purged {
             tracing::warn!(error = %e, "purging expired sessions failed");

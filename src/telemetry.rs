@@ -37,7 +37,9 @@ pub async fn log_request(
             let client = ClientInfo::of(res.request()).ip_text();
             tracing::info!(%method, %path, status = res.status().as_u16(), ms = format!("{ms:.1}"), %client, "request");
         }
-        Err(e) => tracing::warn!(%method, %path, error = %e, ms = format!("{ms:.1}"), "request failed"),
+        Err(e) => {
+            tracing::warn!(%method, %path, error = %e, ms = format!("{ms:.1}"), "request failed")
+        }
     }
     res
 }

@@ -12,7 +12,10 @@ pub fn build() -> Result<tera::Tera, tera::Error> {
     let files: Vec<(String, String)> = TemplateFiles::iter()
         .filter_map(|name| {
             let file = TemplateFiles::get(&name)?;
-            Some((name.to_string(), String::from_utf8_lossy(&file.data).into_owned()))
+            Some((
+                name.to_string(),
+                String::from_utf8_lossy(&file.data).into_owned(),
+            ))
         })
         .collect();
     tera.add_raw_templates(files)?;

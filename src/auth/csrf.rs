@@ -6,9 +6,9 @@ use actix_session::{Session, SessionExt};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
-use actix_web::HttpMessage;
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
+use actix_web::HttpMessage;
 use futures_util::StreamExt;
 use rand::RngCore;
 
@@ -114,15 +114,30 @@ mod tests {
     #[test]
     fn only_the_sessions_own_token_passes() {
         assert!(check(Some("abc"), Some("abc")).is_ok());
-        assert!(matches!(check(Some("abd"), Some("abc")), Err(AppError::Csrf(CsrfFailure::Invalid))));
-        assert!(matches!(check(None, Some("abc")), Err(AppError::Csrf(CsrfFailure::Invalid))));
-        assert!(matches!(check(Some(""), None), Err(AppError::Csrf(CsrfFailure::Invalid))));
-        assert!(matches!(check(Some("abc"), None), Err(AppError::Csrf(CsrfFailure::StaleForm))));
+        assert!(matches!(
+            check(Some("abd"), Some("abc")),
+            Err(AppError::Csrf(CsrfFailure::Invalid))
+        ));
+        assert!(matches!(
+            check(None, Some("abc")),
+            Err(AppError::Csrf(CsrfFailure::Invalid))
+        ));
+        assert!(matches!(
+            check(Some(""), None),
+            Err(AppError::Csrf(CsrfFailure::Invalid))
+        ));
+        assert!(matches!(
+            check(Some("abc"), None),
+            Err(AppError::Csrf(CsrfFailure::StaleForm))
+        ));
     }
 
     #[test]
     fn the_token_is_found_in_a_urlencoded_form() {
-        assert_eq!(form_token(b"title=x&csrf_token=a%2Bb").as_deref(), Some("a+b"));
+        assert_eq!(
+            form_token(b"title=x&csrf_token=a%2Bb").as_deref(),
+            Some("a+b")
+        );
         assert_eq!(form_token(b"title=x"), None);
     }
 }

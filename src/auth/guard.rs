@@ -30,7 +30,10 @@ pub struct Remembered;
 
 impl CurrentUser {
     pub fn of(req: &HttpRequest) -> Option<Self> {
-        req.extensions().get::<Option<CurrentUser>>().cloned().flatten()
+        req.extensions()
+            .get::<Option<CurrentUser>>()
+            .cloned()
+            .flatten()
     }
 }
 
@@ -53,8 +56,10 @@ pub async fn resolve_user(
         res.response_mut().extensions_mut().insert(Remembered);
     }
     if logged_in && !res.headers().contains_key(header::CACHE_CONTROL) {
-        res.headers_mut()
-            .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
     }
     Ok(res)
 }
@@ -69,7 +74,11 @@ pub async fn login_required(
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let location = if matches!(*req.method(), Method::GET | Method::HEAD) {
-        flash::push(&req.get_session(), Level::Info, "Please log in to access this page.");
+        flash::push(
+            &req.get_session(),
+            Level::Info,
+            "Please log in to access this page.",
+        );
         login_url(&req)
     } else {
         "/login".to_owned()
@@ -83,7 +92,10 @@ pub async fn login_required(
 fn login_url(req: &ServiceRequest) -> String {
     let uri = req.uri();
     let target = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
-    format!("/login?next={}", utf8_percent_encode(target, NON_ALPHANUMERIC))
+    format!(
+        "/login?next={}",
+        utf8_percent_encode(target, NON_ALPHANUMERIC)
+    )
 }
 
 impl FromRequest for CurrentUser {

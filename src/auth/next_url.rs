@@ -4,7 +4,8 @@ use percent_encoding::{utf8_percent_encode, CONTROLS};
 
 /// Where to go after logging in: `next` when it is a path on this site, else `/todos`.
 pub fn after_login(next: Option<&str>) -> String {
-    next.and_then(safe_next).unwrap_or_else(|| "/todos".to_owned())
+    next.and_then(safe_next)
+        .unwrap_or_else(|| "/todos".to_owned())
 }
 
 /// `Some(location)` when `next` is a path on this site (SPEC §3): it starts with a single
@@ -72,7 +73,10 @@ mod tests {
         let benign = [
             ("/", "/"),
             ("/todos", "/todos"),
-            ("/todos?filter=active&sort=due", "/todos?filter=active&sort=due"),
+            (
+                "/todos?filter=active&sort=due",
+                "/todos?filter=active&sort=due",
+            ),
             ("/todos/3/edit", "/todos/3/edit"),
             ("/%2F%2Fevil.com", "/%2F%2Fevil.com"),
             ("/account#sessions", "/account#sessions"),

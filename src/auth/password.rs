@@ -49,7 +49,11 @@ impl Hasher {
         let too_long = password.len() > MAX_PASSWORD_BYTES;
         let ok = self
             .blocking(move || {
-                let candidate = if too_long { &password[..0] } else { &password[..] };
+                let candidate = if too_long {
+                    &password[..0]
+                } else {
+                    &password[..]
+                };
                 // A malformed stored hash is a wrong password, not a server fault.
                 Ok(bcrypt::verify(candidate, &hash).unwrap_or(false))
             })

@@ -53,7 +53,11 @@ pub fn row_id(key: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn expires_at(remember: bool, created_at: PrimitiveDateTime, now: PrimitiveDateTime) -> PrimitiveDateTime {
+fn expires_at(
+    remember: bool,
+    created_at: PrimitiveDateTime,
+    now: PrimitiveDateTime,
+) -> PrimitiveDateTime {
     if remember {
         created_at + REMEMBER_FOR
     } else {
@@ -73,7 +77,9 @@ struct Derived {
 impl Derived {
     fn from_state(state: &State) -> serde_json::Result<Self> {
         let get = |key: &str| -> Option<String> {
-            state.get(key).and_then(|v| serde_json::from_str::<String>(v).ok())
+            state
+                .get(key)
+                .and_then(|v| serde_json::from_str::<String>(v).ok())
         };
         Ok(Self {
             json: serde_json::to_string(state)?,
@@ -86,7 +92,11 @@ impl Derived {
         })
     }
 
-    fn write(&self, created_at: PrimitiveDateTime, now: PrimitiveDateTime) -> session::SessionWrite<'_> {
+    fn write(
+        &self,
+        created_at: PrimitiveDateTime,
+        now: PrimitiveDateTime,
+    ) -> session::SessionWrite<'_> {
         session::SessionWrite {
             user_id: self.user_id,
             state: &self.json,
@@ -126,7 +136,12 @@ impl SessionStore for DbSessionStore {
                 return Ok(None);
             };
             if now - row.last_seen_at >= TOUCH_INTERVAL {
-                session::touch(conn, &id, now, expires_at(row.remember, row.created_at, now))?;
+                session::touch(
+                    conn,
+                    &id,
+                    now,
+                    expires_at(row.remember, row.created_at, now),
+                )?;
             }
             Ok(Some(row))
         })
@@ -141,8 +156,11 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, state: State, _ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
-        let derived = Derived::from_state(&state).map_err(|e| SaveError::Serialization(e.into()))?;
-        self.insert_new(derived).await.map_err(|e| SaveError::Other(other(e)))
+        let derived =
+            Derived::from_state(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+        self.insert_new(derived)
+            .await
+            .map_err(|e| SaveError::Other(other(e)))
     }
 
     async fn update(
@@ -151,7 +169,8 @@ impl SessionStore for DbSessionStore {
         state: State,
         _ttl: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
-        let derived = Derived::from_state(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let derived =
+            Derived::from_state(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let id = row_id(session_key.as_ref());
         let derived = db::run(&self.pool, move |conn| {
             let now = now();
@@ -166,11 +185,18 @@ impl SessionStore for DbSessionStore {
         match derived {
             None => Ok(session_key),
             // Revoked or expired meanwhile: never resurrect it, start a new one.
-            Some(derived) => self.insert_new(derived).await.map_err(|e| UpdateError::Other(other(e))),
+            Some(derived) => self
+                .insert_new(derived)
+                .await
+                .map_err(|e| UpdateError::Other(other(e))),
         }
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, _ttl: &CookieDuration) -> anyhow::Result<()> {
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        _ttl: &CookieDuration,
+    ) -> anyhow::Result<()> {
         // Lifetimes are extended by `load`, rate-limited; nothing to do per request.
         let _ = session_key;
         Ok(())
@@ -193,7 +219,10 @@ mod tests {
     #[test]
     fn sessions_end_idle_absolute_or_thirty_days_after_login() {
         let created = datetime!(2026-01-01 00:00);
-        assert_eq!(expires_at(true, created, created + Duration::days(3)), created + REMEMBER_FOR);
+        assert_eq!(
+            expires_at(true, created, created + Duration::days(3)),
+            created + REMEMBER_FOR
+        );
         let now = created + Duration::hours(1);
         assert_eq!(expires_at(false, created, now), now + IDLE_TIMEOUT);
         let late = created + Duration::days(6) + Duration::hours(20);

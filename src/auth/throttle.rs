@@ -69,12 +69,18 @@ mod tests {
     #[test]
     fn an_account_is_keyed_by_id_and_an_unknown_login_by_its_text() {
         assert_eq!(Keys::new("Alice", Some(7), "1.2.3.4").account, "user:7");
-        assert_eq!(Keys::new(" Nobody@X.io ", None, "1.2.3.4").account, "login:nobody@x.io");
+        assert_eq!(
+            Keys::new(" Nobody@X.io ", None, "1.2.3.4").account,
+            "login:nobody@x.io"
+        );
         assert_eq!(Keys::new("a", None, "1.2.3.4").ip, "ip:1.2.3.4");
     }
 
     #[test]
     fn waits_are_told_in_whole_minutes_rounded_up() {
-        assert_eq!((minutes(1), minutes(60), minutes(61), minutes(900)), (1, 1, 2, 15));
+        assert_eq!(
+            (minutes(1), minutes(60), minutes(61), minutes(900)),
+            (1, 1, 2, 15)
+        );
     }
 }

@@ -15,7 +15,10 @@ pub fn username(value: &str) -> Result<(), String> {
     if !(3..=32).contains(&len) {
         return Err("Username must be 3 to 32 characters long.".into());
     }
-    if !value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    {
         return Err("Username may only contain letters, digits, _ . and -.".into());
     }
     Ok(())
@@ -23,7 +26,9 @@ pub fn username(value: &str) -> Result<(), String> {
 
 pub fn email(value: &str) -> Result<(), String> {
     if value.chars().count() > MAX_EMAIL_CHARS {
-        return Err(format!("Email must be at most {MAX_EMAIL_CHARS} characters long."));
+        return Err(format!(
+            "Email must be at most {MAX_EMAIL_CHARS} characters long."
+        ));
     }
     if !is_html_email(value) {
         return Err("Enter a valid email address.".into());
@@ -34,7 +39,9 @@ pub fn email(value: &str) -> Result<(), String> {
 /// The new-password rules: length in bytes, not the username or email, not guessable.
 pub fn new_password(password: &str, username: &str, email: &str) -> Result<(), String> {
     if password.len() < MIN_PASSWORD_BYTES {
-        return Err(format!("Password must be at least {MIN_PASSWORD_BYTES} bytes long."));
+        return Err(format!(
+            "Password must be at least {MIN_PASSWORD_BYTES} bytes long."
+        ));
     }
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(format!(
@@ -106,11 +113,18 @@ mod tests {
 
     #[test]
     fn emails_follow_the_html_rule() {
-        for ok in ["a@b", "first.last+tag@example.co.uk", "x@localhost", "a!#$%&'*+/=?^_`{|}~-@x-y.z"] {
+        for ok in [
+            "a@b",
+            "first.last+tag@example.co.uk",
+            "x@localhost",
+            "a!#$%&'*+/=?^_`{|}~-@x-y.z",
+        ] {
             assert!(email(ok).is_ok(), "{ok}");
         }
         let long = format!("{}@example.com", "a".repeat(243));
-        for bad in ["", "a", "@b", "a@", "a@b..c", "a@-b", "a@b-", "a b@c", "a@b@c", "a@b_c", &long] {
+        for bad in [
+            "", "a", "@b", "a@", "a@b..c", "a@-b", "a@b-", "a b@c", "a@b@c", "a@b_c", &long,
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }
@@ -125,8 +139,10 @@ mod tests {
         assert!(new_password("short1!", "alice", "a@x.io").is_err());
         // Length counts bytes: 4 characters of 2 bytes pass the length rule, 37 of them
         // (74 bytes) fail it, and 72 bytes of random text pass.
-        let too_short = |p: &str| new_password(p, "alice", "a@x.io").is_err_and(|e| e.contains("at least"));
-        let too_long = |p: &str| new_password(p, "alice", "a@x.io").is_err_and(|e| e.contains("at most"));
+        let too_short =
+            |p: &str| new_password(p, "alice", "a@x.io").is_err_and(|e| e.contains("at least"));
+        let too_long =
+            |p: &str| new_password(p, "alice", "a@x.io").is_err_and(|e| e.contains("at most"));
         assert!(too_short("ñé7"));
         assert!(!too_short("ñéü7Qz"));
         assert!(too_long(&"é".repeat(37)));

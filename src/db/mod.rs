@@ -124,7 +124,8 @@ pub fn run_blocking<T>(
     pool: &DbPool,
     f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    let mut conn: PooledConnection<Manager> = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
+    let mut conn: PooledConnection<Manager> =
+        pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
     let result = f(&mut conn.inner);
     if matches!(result, Err(AppError::Unavailable(_))) {
         conn.broken = true;

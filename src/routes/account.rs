@@ -16,8 +16,15 @@ struct AccountPage {
     email: String,
 }
 
-pub async fn show_account(req: HttpRequest, state: State, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    let account = db::run(&state.pool, move |conn| User::find(conn, user.id)?.ok_or(AppError::NotFound)).await?;
+pub async fn show_account(
+    req: HttpRequest,
+    state: State,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let account = db::run(&state.pool, move |conn| {
+        User::find(conn, user.id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
     let page = AccountPage {
         username: account.username,
         email: account.email,

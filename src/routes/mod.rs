@@ -18,73 +18,107 @@ use crate::error::AppError;
 use crate::web::assets;
 use crate::web::headers::method_not_allowed as allow;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").route(get().to(home::home)).default_service(allow("GET, HEAD")))
-        .service(web::resource("/healthz").route(get().to(health::healthz)).default_service(allow("GET, HEAD")))
-        .service(web::resource("/readyz").route(get().to(health::readyz)).default_service(allow("GET, HEAD")))
-        .service(web::resource("/static/{path:.*}").route(get().to(assets::serve)).default_service(allow("GET, HEAD")))
-        .service(web::resource("/favicon.ico").route(get().to(assets::favicon)).default_service(allow("GET, HEAD")))
-        .service(
-            web::resource("/register")
-                .route(get().to(auth::register::register_form))
-                .route(web::post().to(auth::register::register))
-                .default_service(allow("GET, HEAD, POST")),
-        )
-        .service(
-            web::resource("/login")
-                .route(get().to(auth::login::login_form))
-                .route(web::post().to(auth::login::login))
-                .default_service(allow("GET, HEAD, POST")),
-        )
-        .service(
-            web::resource("/logout")
-                .route(get().to(auth::logout::logout_form))
-                .route(web::post().to(auth::logout::logout))
-                .default_service(allow("GET, HEAD, POST")),
-        )
-        .service(web::resource("/theme").route(web::post().to(theme::set_theme)).default_service(allow("POST")))
-        .service(
-            web::scope("/todos")
-                .wrap(from_fn(login_required))
-                .service(
-                    web::resource("")
-                        .route(get().to(todos::list::list_todos))
-                        .route(web::post().to(todos::create::create_todo))
-                        .default_service(allow("GET, HEAD, POST")),
-                )
-                .service(
-                    web::resource("/clear-completed")
-                        .route(web::post().to(todos::change::clear_completed))
-                        .default_service(allow("POST")),
-                )
-                .service(
-                    web::resource("/{id}")
-                        .route(web::post().to(todos::edit::update_todo))
-                        .default_service(allow("POST")),
-                )
-                .service(
-                    web::resource("/{id}/edit")
-                        .route(get().to(todos::edit::edit_form))
-                        .default_service(allow("GET, HEAD")),
-                )
-                .service(
-                    web::resource("/{id}/toggle")
-                        .route(web::post().to(todos::change::toggle_todo))
-                        .default_service(allow("POST")),
-                )
-                .service(
-                    web::resource("/{id}/delete")
-                        .route(web::post().to(todos::change::delete_todo))
-                        .default_service(allow("POST")),
-                )
-                .default_service(web::to(not_found)),
-        )
-        .service(
-            web::scope("/account")
-                .wrap(from_fn(login_required))
-                .service(web::resource("").route(get().to(account::show_account)).default_service(allow("GET, HEAD")))
-                .default_service(web::to(not_found)),
-        );
+/// Probes and assets: they never touch the session, so `/healthz` stays 200 and
+/// static files stay cheap while the database (which holds sessions) is away.
+pub fn configure_sessionless(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/healthz")
+            .route(get().to(health::healthz))
+            .default_service(allow("GET, HEAD")),
+    )
+    .service(
+        web::resource("/readyz")
+            .route(get().to(health::readyz))
+            .default_service(allow("GET, HEAD")),
+    )
+    .service(
+        web::resource("/static/{path:.*}")
+            .route(get().to(assets::serve))
+            .default_service(allow("GET, HEAD")),
+    )
+    .service(
+        web::resource("/favicon.ico")
+            .route(get().to(assets::favicon))
+            .default_service(allow("GET, HEAD")),
+    );
+}
+
+/// The pages: served inside the session, identity and CSRF middleware.
+pub fn configure_pages(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/")
+            .route(get().to(home::home))
+            .default_service(allow("GET, HEAD")),
+    )
+    .service(
+        web::resource("/register")
+            .route(get().to(auth::register::register_form))
+            .route(web::post().to(auth::register::register))
+            .default_service(allow("GET, HEAD, POST")),
+    )
+    .service(
+        web::resource("/login")
+            .route(get().to(auth::login::login_form))
+            .route(web::post().to(auth::login::login))
+            .default_service(allow("GET, HEAD, POST")),
+    )
+    .service(
+        web::resource("/logout")
+            .route(get().to(auth::logout::logout_form))
+            .route(web::post().to(auth::logout::logout))
+            .default_service(allow("GET, HEAD, POST")),
+    )
+    .service(
+        web::resource("/theme")
+            .route(web::post().to(theme::set_theme))
+            .default_service(allow("POST")),
+    )
+    .service(
+        web::scope("/todos")
+            .wrap(from_fn(login_required))
+            .service(
+                web::resource("")
+                    .route(get().to(todos::list::list_todos))
+                    .route(web::post().to(todos::create::create_todo))
+                    .default_service(allow("GET, HEAD, POST")),
+            )
+            .service(
+                web::resource("/clear-completed")
+                    .route(web::post().to(todos::change::clear_completed))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/{id}")
+                    .route(web::post().to(todos::edit::update_todo))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/{id}/edit")
+                    .route(get().to(todos::edit::edit_form))
+                    .default_service(allow("GET, HEAD")),
+            )
+            .service(
+                web::resource("/{id}/toggle")
+                    .route(web::post().to(todos::change::toggle_todo))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/{id}/delete")
+                    .route(web::post().to(todos::change::delete_todo))
+                    .default_service(allow("POST")),
+            )
+            .default_service(web::to(not_found)),
+    )
+    .service(
+        web::scope("/account")
+            .wrap(from_fn(login_required))
+            .service(
+                web::resource("")
+                    .route(get().to(account::show_account))
+                    .default_service(allow("GET, HEAD")),
+            )
+            .default_service(web::to(not_found)),
+    );
 }
 
 /// GET that also answers HEAD (proxies and uptime checks use it).

@@ -29,14 +29,23 @@ pub async fn set_theme(
         return Ok(res.finish());
     };
     if let Some(user) = CurrentUser::of(&req) {
-        db::run(&state.pool, move |conn| Ok(User::set_theme(conn, user.id, theme.as_str())?)).await?;
+        db::run(&state.pool, move |conn| {
+            Ok(User::set_theme(conn, user.id, theme.as_str())?)
+        })
+        .await?;
     }
     Ok(res.cookie(theme.cookie()).finish())
 }
 
 /// The Referer's path and query when its scheme, host and port are this request's own.
 fn same_origin_referer(req: &HttpRequest) -> Option<String> {
-    let referer: actix_web::http::Uri = req.headers().get(header::REFERER)?.to_str().ok()?.parse().ok()?;
+    let referer: actix_web::http::Uri = req
+        .headers()
+        .get(header::REFERER)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
     let host = req.headers().get(header::HOST)?.to_str().ok()?;
     let scheme = ClientInfo::of(req).scheme();
     let authority = referer.authority()?;

@@ -21,7 +21,10 @@ pub struct ClientInfo {
 impl ClientInfo {
     /// Resolves the client from the TCP peer and, when the peer is trusted, its headers.
     pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &TrustedProxies) -> Self {
-        let direct = Self { ip: peer, https: false };
+        let direct = Self {
+            ip: peer,
+            https: false,
+        };
         let Some(peer) = peer.filter(|p| trusted.contains(*p)) else {
             return direct;
         };
@@ -46,7 +49,10 @@ impl ClientInfo {
             .flat_map(|v| v.split(','))
             .next_back()
             .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
-        Self { ip: Some(ip), https }
+        Self {
+            ip: Some(ip),
+            https,
+        }
     }
 
     /// The scheme as the browser saw it.
@@ -59,7 +65,9 @@ impl ClientInfo {
     }
 
     pub fn ip_text(&self) -> String {
-        self.ip.map(|ip| ip.to_canonical().to_string()).unwrap_or_default()
+        self.ip
+            .map(|ip| ip.to_canonical().to_string())
+            .unwrap_or_default()
     }
 
     /// Resolves and remembers the client for the rest of the request.
@@ -95,10 +103,16 @@ mod tests {
         let trusted = TrustedProxies::parse("127.0.0.1, 10.0.0.0/8").unwrap();
         let mut headers = HeaderMap::new();
         for v in xff {
-            headers.append(HeaderName::from_static("x-forwarded-for"), HeaderValue::from_str(v).unwrap());
+            headers.append(
+                HeaderName::from_static("x-forwarded-for"),
+                HeaderValue::from_str(v).unwrap(),
+            );
         }
         if let Some(p) = proto {
-            headers.insert(HeaderName::from_static("x-forwarded-proto"), HeaderValue::from_str(p).unwrap());
+            headers.insert(
+                HeaderName::from_static("x-forwarded-proto"),
+                HeaderValue::from_str(p).unwrap(),
+            );
         }
         ClientInfo::resolve(Some(peer.parse().unwrap()), &headers, &trusted)
     }
@@ -106,13 +120,29 @@ mod tests {
     #[test]
     fn headers_from_an_untrusted_peer_are_ignored() {
         let c = resolve("203.0.113.9", &["1.2.3.4"], Some("https"));
-        assert_eq!(c, ClientInfo { ip: Some("203.0.113.9".parse().unwrap()), https: false });
+        assert_eq!(
+            c,
+            ClientInfo {
+                ip: Some("203.0.113.9".parse().unwrap()),
+                https: false
+            }
+        );
     }
 
     #[test]
     fn the_rightmost_untrusted_address_is_the_client() {
-        let c = resolve("127.0.0.1", &["6.6.6.6, 198.51.100.7, 10.1.1.1"], Some("https"));
-        assert_eq!(c, ClientInfo { ip: Some("198.51.100.7".parse().unwrap()), https: true });
+        let c = resolve(
+            "127.0.0.1",
+            &["6.6.6.6, 198.51.100.7, 10.1.1.1"],
+            Some("https"),
+        );
+        assert_eq!(
+            c,
+            ClientInfo {
+                ip: Some("198.51.100.7".parse().unwrap()),
+                https: true
+            }
+        );
         let c = resolve("127.0.0.1", &["6.6.6.6", "198.51.100.8"], None);
         assert_eq!(c.ip, Some("198.51.100.8".parse().unwrap()));
     }

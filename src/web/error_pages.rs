@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use crate::auth::guard::CurrentUser;
 use crate::error::{AppError, CsrfFailure};
-use crate::web::page::{self, Layout};
 use crate::state::State;
 use crate::web::headers;
+use crate::web::page::{self, Layout};
 use crate::web::theme::Theme;
 
 #[derive(Serialize)]
@@ -40,7 +40,10 @@ pub async fn render(
         Err(e) => return Err(render_err(e, templates, theme)),
     };
     let status = res.status();
-    let empty = matches!(res.response().body().size(), BodySize::Sized(0) | BodySize::None);
+    let empty = matches!(
+        res.response().body().size(),
+        BodySize::Sized(0) | BodySize::None
+    );
     if !(status.is_client_error() || status.is_server_error()) || !empty {
         return Ok(res);
     }
@@ -48,7 +51,11 @@ pub async fn render(
     let (req, mut old) = res.into_parts();
     let page = describe(kind, referer_path(&req));
     let mut new = HttpResponse::build(kind.status());
-    for (name, value) in old.headers_mut().drain().filter_map(|(n, v)| n.map(|n| (n, v))) {
+    for (name, value) in old
+        .headers_mut()
+        .drain()
+        .filter_map(|(n, v)| n.map(|n| (n, v)))
+    {
         if name != actix_web::http::header::CONTENT_LENGTH {
             new.append_header((name, value));
         }
@@ -121,7 +128,10 @@ fn render_err(error: actix_web::Error, state: Option<State>, theme: Theme) -> ac
 }
 
 fn fallback_html(page: &ErrorPage) -> String {
-    format!("<!doctype html><title>{0}</title><h1>{0}</h1><p>{1}</p>", page.title, page.message)
+    format!(
+        "<!doctype html><title>{0}</title><h1>{0}</h1><p>{1}</p>",
+        page.title, page.message
+    )
 }
 
 fn neutral_layout(username: Option<String>, theme: Theme) -> Layout {
@@ -162,17 +172,37 @@ fn describe(kind: Kind, referer: Option<String>) -> ErrorPage {
         Kind::Status(s) => match s.as_u16() {
             400 => ("Bad request", "The request could not be understood.", None),
             404 => ("Page not found", "There is nothing at this address.", None),
-            405 => ("Method not allowed", "This page does not accept that kind of request.", None),
-            408 => ("Request timeout", "The request took too long to arrive.", None),
-            413 => ("Request too large", "The form was larger than 64 KiB and was not processed.", None),
+            405 => (
+                "Method not allowed",
+                "This page does not accept that kind of request.",
+                None,
+            ),
+            408 => (
+                "Request timeout",
+                "The request took too long to arrive.",
+                None,
+            ),
+            413 => (
+                "Request too large",
+                "The form was larger than 64 KiB and was not processed.",
+                None,
+            ),
             503 => (
                 "Temporarily unavailable",
                 "tickbox cannot reach its database right now. Nothing was lost; please try again \
                  in a moment.",
                 None,
             ),
-            500..=599 => ("Something went wrong", "An unexpected error happened on our side.", None),
-            _ => ("Request failed", "The request could not be completed.", None),
+            500..=599 => (
+                "Something went wrong",
+                "An unexpected error happened on our side.",
+                None,
+            ),
+            _ => (
+                "Request failed",
+                "The request could not be completed.",
+                None,
+            ),
         },
     };
     ErrorPage {

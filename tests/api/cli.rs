@@ -12,7 +12,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_tickbox");
 /// The binary with a clean environment, run in an empty directory (no `.env`).
 fn tickbox(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(BIN);
-    cmd.env_clear().current_dir(dir).env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.env_clear()
+        .current_dir(dir)
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     for (k, v) in vars {
         cmd.env(k, v);
     }
@@ -20,7 +22,11 @@ fn tickbox(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
 }
 
 fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tickbox-cli-{}-{}", std::process::id(), rand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "tickbox-cli-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -31,8 +37,18 @@ fn rand_suffix() -> u64 {
 }
 
 fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -48,8 +64,18 @@ fn bad_configuration_stops_with_one_line_naming_the_variable_and_status_2() {
         (&[("DATABASE_POOL_SIZE", "many")], "DATABASE_POOL_SIZE"),
         (&[("TRUSTED_PROXIES", "10.0.0.0/33")], "TRUSTED_PROXIES"),
         (&[("COOKIE_SECURE", "maybe")], "COOKIE_SECURE"),
-        (&[("DATABASE_URL", "postgres://postgres@127.0.0.1/x")], "SECRET_KEY"),
-        (&[("DATABASE_URL", "postgres://postgres@127.0.0.1/x"), ("SECRET_KEY", &long_key), ("BCRYPT_COST", "x")], "BCRYPT_COST"),
+        (
+            &[("DATABASE_URL", "postgres://postgres@127.0.0.1/x")],
+            "SECRET_KEY",
+        ),
+        (
+            &[
+                ("DATABASE_URL", "postgres://postgres@127.0.0.1/x"),
+                ("SECRET_KEY", &long_key),
+                ("BCRYPT_COST", "x"),
+            ],
+            "BCRYPT_COST",
+        ),
     ];
     for (vars, var) in cases {
         let out = tickbox(&dir, vars).arg("serve").output().unwrap();
@@ -67,11 +93,17 @@ fn bad_configuration_stops_with_one_line_naming_the_variable_and_status_2() {
 fn a_real_environment_variable_wins_over_dot_env() {
     let dir = temp_dir();
     std::fs::write(dir.join(".env"), "BCRYPT_COST=99\nBIND=nonsense\n").unwrap();
-    let out = tickbox(&dir, &[("BCRYPT_COST", "5")]).arg("migrate").output().unwrap();
+    let out = tickbox(&dir, &[("BCRYPT_COST", "5")])
+        .arg("migrate")
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     // BCRYPT_COST from the environment is fine, BIND from .env is not.
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("BIND") && !stderr.contains("BCRYPT_COST"), "{stderr}");
+    assert!(
+        stderr.contains("BIND") && !stderr.contains("BCRYPT_COST"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -80,7 +112,10 @@ fn help_and_version_are_usual() {
     let dir = temp_dir();
     let out = tickbox(&dir, &[]).arg("--version").output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("tickbox {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("tickbox {}", env!("CARGO_PKG_VERSION"))
+    );
     let out = tickbox(&dir, &[]).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     for command in ["serve", "migrate", "create-user", "set-password"] {
@@ -93,29 +128,63 @@ fn help_and_version_are_usual() {
 async fn create_user_reads_the_password_from_stdin_and_the_account_can_log_in() {
     let db = TestDb::new();
     let dir = temp_dir();
-    let env = [("DATABASE_URL", db.url.as_str()), ("SECRET_KEY", SECRET_KEY), ("BCRYPT_COST", "4")];
+    let env = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("SECRET_KEY", SECRET_KEY),
+        ("BCRYPT_COST", "4"),
+    ];
     let out = tickbox(&dir, &env).arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let mut cmd = tickbox(&dir, &env);
-    cmd.args(["create-user", "--username", "Operator", "--email", "op@example.com"]);
+    cmd.args([
+        "create-user",
+        "--username",
+        "Operator",
+        "--email",
+        "op@example.com",
+    ]);
     let out = run_with_stdin(cmd, &format!("{STRONG_PASSWORD}\n"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains(STRONG_PASSWORD));
 
     // The same rules as the sign-up form: a guessable password is refused.
     let mut cmd = tickbox(&dir, &env);
-    cmd.args(["create-user", "--username", "second", "--email", "second@example.com"]);
+    cmd.args([
+        "create-user",
+        "--username",
+        "second",
+        "--email",
+        "second@example.com",
+    ]);
     let out = run_with_stdin(cmd, "password1\n");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
     // A taken name, ignoring case, is refused.
     let mut cmd = tickbox(&dir, &env);
-    cmd.args(["create-user", "--username", "OPERATOR", "--email", "other@example.com"]);
+    cmd.args([
+        "create-user",
+        "--username",
+        "OPERATOR",
+        "--email",
+        "other@example.com",
+    ]);
     let out = run_with_stdin(cmd, &format!("{STRONG_PASSWORD}\n"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("username"));
 
-    let app = spawn_app_with(Settings { database_url: Some(db.url.clone()), ..Default::default() }).await;
+    let app = spawn_app_with(Settings {
+        db: Some(db),
+        ..Default::default()
+    })
+    .await;
     let res = app.login("operator", STRONG_PASSWORD).await;
     assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
     std::fs::remove_dir_all(dir).unwrap();
@@ -128,16 +197,36 @@ async fn set_password_replaces_the_password_and_ends_the_users_sessions() {
     assert_eq!(app.get("/todos").await.status(), reqwest::StatusCode::OK);
 
     let dir = temp_dir();
-    let env = [("DATABASE_URL", app.db.url.as_str()), ("SECRET_KEY", SECRET_KEY), ("BCRYPT_COST", "4")];
+    let env = [
+        ("DATABASE_URL", app.db.url.as_str()),
+        ("SECRET_KEY", SECRET_KEY),
+        ("BCRYPT_COST", "4"),
+    ];
     let mut cmd = tickbox(&dir, &env);
     cmd.args(["set-password", "--username", "carol"]);
     let out = run_with_stdin(cmd, "a-brand-new-Passphrase-42\n");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let res = app.get("/todos").await;
-    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER, "the old session has ended");
-    assert_eq!(app.login("carol", STRONG_PASSWORD).await.status(), reqwest::StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login("carol", "a-brand-new-Passphrase-42").await.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "the old session has ended"
+    );
+    assert_eq!(
+        app.login("carol", STRONG_PASSWORD).await.status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login("carol", "a-brand-new-Passphrase-42")
+            .await
+            .status(),
+        reqwest::StatusCode::SEE_OTHER
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -155,19 +244,31 @@ impl Drop for Server {
 
 /// Starts the binary on a free port and waits until `/healthz` answers.
 fn start_server(dir: &std::path::Path, db_url: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let bind = format!("127.0.0.1:{port}");
-    let child = tickbox(dir, &[("DATABASE_URL", db_url), ("SECRET_KEY", SECRET_KEY), ("BCRYPT_COST", "4")])
-        .args(["serve", "--bind", &bind])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = tickbox(
+        dir,
+        &[
+            ("DATABASE_URL", db_url),
+            ("SECRET_KEY", SECRET_KEY),
+            ("BCRYPT_COST", "4"),
+        ],
+    )
+    .args(["serve", "--bind", &bind])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     let server = Server { child, port };
     // Wait for the listening socket: bounded, each try is a real connection attempt.
     for _ in 0..200 {
         if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
             let mut out = String::new();
             let _ = s.read_to_string(&mut out);
             if out.starts_with("HTTP/1.1 200") {
@@ -185,7 +286,9 @@ fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
     let dir = temp_dir();
     let mut server = start_server(&dir, &db.url);
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let body = "login=x&password=y";
     // The head and half of the body, then SIGTERM, then the rest.
     write!(
@@ -198,13 +301,19 @@ fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
     stream.flush().unwrap();
     // Read back a request on another connection so we know the first one has been accepted.
     let mut probe = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    probe.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    probe
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut out = String::new();
     probe.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("HTTP/1.1 200"));
 
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     stream.write_all(body[5..].as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
@@ -212,6 +321,9 @@ fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
     assert!(response.starts_with("HTTP/1.1 403"), "{response}");
     let status = server.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
-    assert!(TcpStream::connect(("127.0.0.1", server.port)).is_err(), "the socket is closed");
+    assert!(
+        TcpStream::connect(("127.0.0.1", server.port)).is_err(),
+        "the socket is closed"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -24,7 +24,10 @@ async fn the_home_page_greets_anonymous_visitors_with_the_layout() {
     assert_eq!(res.status(), StatusCode::OK);
     assert!(header(res.headers(), "content-type").starts_with("text/html"));
     let html = res.text().await.unwrap();
-    assert_eq!(text_of(&html, "greeting").as_deref(), Some("Hello, Anonymous!"));
+    assert_eq!(
+        text_of(&html, "greeting").as_deref(),
+        Some("Hello, Anonymous!")
+    );
     assert!(html.contains(r#"href="/login""#) && html.contains(r#"href="/register""#));
     assert!(html.contains(r#"<body data-theme="light">"#));
     assert!(text_of(&html, "nav-user").is_none());
@@ -37,7 +40,10 @@ async fn every_html_response_carries_the_security_headers() {
         let res = app.get(path).await;
         let h = res.headers();
         let csp = header(h, "content-security-policy");
-        assert!(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(
+            csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
         assert_eq!(header(h, "x-content-type-options"), "nosniff", "{path}");
         assert_eq!(header(h, "x-frame-options"), "DENY", "{path}");
         assert_eq!(header(h, "referrer-policy"), "same-origin", "{path}");
@@ -73,7 +79,11 @@ async fn wrong_methods_get_405_with_an_allow_header() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(
+            res.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
         assert_eq!(header(res.headers(), "allow"), allow, "{method} {path}");
         assert!(res.text().await.unwrap().contains("Method not allowed"));
     }
@@ -105,7 +115,9 @@ async fn bodies_over_64_kib_are_refused_with_413_declared_or_chunked() {
         .client
         .post(app.url("/login"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
         .send()
         .await
         .unwrap();
@@ -130,6 +142,12 @@ async fn static_files_are_embedded_with_cache_headers() {
         .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(app.get("/favicon.ico").await.status(), StatusCode::OK);
-    assert_eq!(app.get("/static/../Cargo.toml").await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/static/nope.css").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/static/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/static/nope.css").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }

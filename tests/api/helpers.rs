@@ -38,6 +38,16 @@ impl TestDb {
         }
     }
 
+    /// The URL, with the port replaced when a relay stands in front of the server.
+    pub fn url_via(&self, port: Option<u16>) -> String {
+        let Some(port) = port else {
+            return self.url.clone();
+        };
+        let mut url: Url = self.url.parse().expect("a database URL");
+        url.set_port(Some(port)).expect("a URL with a port");
+        url.to_string()
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.cleanup, Cleanup::Postgres { .. })
     }
@@ -54,11 +64,14 @@ impl TestDb {
 
     fn postgres(admin_url: &str) -> Self {
         let name = format!("tickbox_test_{}", unique());
-        let mut admin = PgConnection::establish(admin_url).expect("TEST_DATABASE_URL must reach PostgreSQL");
+        let mut admin =
+            PgConnection::establish(admin_url).expect("TEST_DATABASE_URL must reach PostgreSQL");
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create test database");
-        let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url, |(base, _)| base);
         Self {
             url: format!("{base}/{name}"),
             cleanup: Cleanup::Postgres {
@@ -77,7 +90,8 @@ impl Drop for TestDb {
             }
             Cleanup::Postgres { admin_url, name } => {
                 if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
         }
@@ -91,7 +105,12 @@ fn unique() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    format!("{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed), nanos)
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
 }
 
 /// A running tickbox and a browser-like client for it.
@@ -107,18 +126,20 @@ pub struct TestApp {
 #[derive(Default)]
 pub struct Settings {
     pub vars: Vec<(&'static str, String)>,
-    /// Use this database URL instead of the test database's (e.g. a relay in front of it).
-    pub database_url: Option<String>,
+    /// Serve from this (already prepared) test database instead of a new one.
+    pub db: Option<TestDb>,
+    /// Reach the test database through this local port instead (a relay in front of it).
+    pub database_port: Option<u16>,
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Settings::default()).await
 }
 
-pub async fn spawn_app_with(settings: Settings) -> TestApp {
-    let db = TestDb::new();
+pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
+    let db = settings.db.take().unwrap_or_else(TestDb::new);
     let mut vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", settings.database_url.clone().unwrap_or_else(|| db.url.clone())),
+        ("DATABASE_URL", db.url_via(settings.database_port)),
         ("SECRET_KEY", SECRET_KEY.to_owned()),
         ("BCRYPT_COST", "4".to_owned()),
         ("DATABASE_POOL_SIZE", "4".to_owned()),
@@ -205,12 +226,17 @@ impl TestApp {
                 ],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "registration of {username} failed");
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "registration of {username} failed"
+        );
         user
     }
 
     pub async fn login(&self, login: &str, password: &str) -> Response {
-        self.post("/login", &[("login", login), ("password", password)]).await
+        self.post("/login", &[("login", login), ("password", password)])
+            .await
     }
 
     pub async fn logout(&self) -> Response {
@@ -221,7 +247,12 @@ impl TestApp {
     pub async fn add_todo(&self, title: &str, due: &str) -> i64 {
         let res = self.post("/todos", &[("title", title), ("due", due)]).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "adding {title:?}");
-        let html = self.get("/todos?sort=created&order=desc").await.text().await.unwrap();
+        let html = self
+            .get("/todos?sort=created&order=desc")
+            .await
+            .text()
+            .await
+            .unwrap();
         todo_ids(&html)[0]
     }
 
@@ -303,7 +334,11 @@ pub fn todo_items(html: &str) -> Vec<(i64, String, bool)> {
         .map(|el| {
             let id = el.value().attr("data-id").unwrap().parse().unwrap();
             let done = el.value().attr("data-done") == Some("true");
-            let text = el.select(&title).next().map(|t| t.text().collect::<String>()).unwrap_or_default();
+            let text = el
+                .select(&title)
+                .next()
+                .map(|t| t.text().collect::<String>())
+                .unwrap_or_default();
             (id, text, done)
         })
         .collect()
@@ -313,7 +348,9 @@ pub fn todo_items(html: &str) -> Vec<(i64, String, bool)> {
 pub fn text_of(html: &str, id: &str) -> Option<String> {
     let doc = scraper::Html::parse_document(html);
     let sel = scraper::Selector::parse(&format!("#{id}")).unwrap();
-    doc.select(&sel).next().map(|el| el.text().collect::<String>().trim().to_owned())
+    doc.select(&sel)
+        .next()
+        .map(|el| el.text().collect::<String>().trim().to_owned())
 }
 
 pub fn location(res: &Response) -> String {

@@ -27,7 +27,10 @@ pub fn record(conn: &mut DbConnection, keys: &[&str], at: PrimitiveDateTime) -> 
     // One row per statement: MultiConnection has no multi-row insert.
     for key in keys {
         diesel::insert_into(login_failures::table)
-            .values((login_failures::key.eq(*key), login_failures::created_at.eq(at)))
+            .values((
+                login_failures::key.eq(*key),
+                login_failures::created_at.eq(at),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -38,5 +41,6 @@ pub fn clear(conn: &mut DbConnection, key: &str) -> QueryResult<usize> {
 }
 
 pub fn purge_before(conn: &mut DbConnection, before: PrimitiveDateTime) -> QueryResult<usize> {
-    diesel::delete(login_failures::table.filter(login_failures::created_at.le(before))).execute(conn)
+    diesel::delete(login_failures::table.filter(login_failures::created_at.le(before)))
+        .execute(conn)
 }

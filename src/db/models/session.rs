@@ -59,7 +59,11 @@ pub fn insert(
     row: &SessionWrite<'_>,
 ) -> QueryResult<usize> {
     diesel::insert_into(sessions::table)
-        .values((sessions::id.eq(id), sessions::created_at.eq(created_at), row))
+        .values((
+            sessions::id.eq(id),
+            sessions::created_at.eq(created_at),
+            row,
+        ))
         .execute(conn)
 }
 
@@ -78,7 +82,10 @@ pub fn touch(
     expires_at: PrimitiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(sessions::table.find(id))
-        .set((sessions::last_seen_at.eq(now), sessions::expires_at.eq(expires_at)))
+        .set((
+            sessions::last_seen_at.eq(now),
+            sessions::expires_at.eq(expires_at),
+        ))
         .execute(conn)
 }
 
@@ -87,7 +94,11 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
 }
 
 /// Ends every session of `user_id` except `keep` (the caller's own, if any).
-pub fn delete_for_user(conn: &mut DbConnection, user_id: i64, keep: Option<&str>) -> QueryResult<usize> {
+pub fn delete_for_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    keep: Option<&str>,
+) -> QueryResult<usize> {
     let mine = sessions::table.filter(sessions::user_id.eq(user_id));
     match keep {
         Some(keep) => diesel::delete(mine.filter(sessions::id.ne(keep))).execute(conn),

@@ -86,12 +86,16 @@ impl Todo {
             (Sort::Title, false) => query.order((todos::title.asc(), todos::id.asc())),
             (Sort::Title, true) => query.order((todos::title.desc(), todos::id.desc())),
             // Undated to-dos last in both orders; `IS NULL` sorts the same on both backends.
-            (Sort::Due, false) => {
-                query.order((todos::due.is_null().asc(), todos::due.asc(), todos::id.asc()))
-            }
-            (Sort::Due, true) => {
-                query.order((todos::due.is_null().asc(), todos::due.desc(), todos::id.desc()))
-            }
+            (Sort::Due, false) => query.order((
+                todos::due.is_null().asc(),
+                todos::due.asc(),
+                todos::id.asc(),
+            )),
+            (Sort::Due, true) => query.order((
+                todos::due.is_null().asc(),
+                todos::due.desc(),
+                todos::id.desc(),
+            )),
         };
         query
             .limit(PAGE_SIZE)
@@ -112,7 +116,11 @@ impl Todo {
         })
     }
 
-    pub fn find_for_user(conn: &mut DbConnection, user_id: i64, id: i64) -> QueryResult<Option<Todo>> {
+    pub fn find_for_user(
+        conn: &mut DbConnection,
+        user_id: i64,
+        id: i64,
+    ) -> QueryResult<Option<Todo>> {
         todos::table
             .filter(todos::id.eq(id).and(todos::user_id.eq(user_id)))
             .select(Todo::as_select())
@@ -121,9 +129,17 @@ impl Todo {
     }
 
     /// Flips done in one conditional statement; `false` when it is not the user's.
-    pub fn toggle(conn: &mut DbConnection, user_id: i64, id: i64, now: PrimitiveDateTime) -> QueryResult<bool> {
+    pub fn toggle(
+        conn: &mut DbConnection,
+        user_id: i64,
+        id: i64,
+        now: PrimitiveDateTime,
+    ) -> QueryResult<bool> {
         diesel::update(todos::table.filter(todos::id.eq(id).and(todos::user_id.eq(user_id))))
-            .set((todos::done.eq(diesel::dsl::not(todos::done)), todos::updated_at.eq(now)))
+            .set((
+                todos::done.eq(diesel::dsl::not(todos::done)),
+                todos::updated_at.eq(now),
+            ))
             .execute(conn)
             .map(|n| n == 1)
     }
@@ -137,7 +153,11 @@ impl Todo {
         now: PrimitiveDateTime,
     ) -> QueryResult<bool> {
         diesel::update(todos::table.filter(todos::id.eq(id).and(todos::user_id.eq(user_id))))
-            .set((todos::title.eq(title), todos::due.eq(due), todos::updated_at.eq(now)))
+            .set((
+                todos::title.eq(title),
+                todos::due.eq(due),
+                todos::updated_at.eq(now),
+            ))
             .execute(conn)
             .map(|n| n == 1)
     }
@@ -149,7 +169,8 @@ impl Todo {
     }
 
     pub fn clear_completed(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
-        diesel::delete(todos::table.filter(todos::user_id.eq(user_id).and(todos::done.eq(true)))).execute(conn)
+        diesel::delete(todos::table.filter(todos::user_id.eq(user_id).and(todos::done.eq(true))))
+            .execute(conn)
     }
 }
 

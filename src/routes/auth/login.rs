@@ -40,7 +40,10 @@ struct LoginPage {
     locked_minutes: Option<u64>,
 }
 
-pub async fn login_form(req: HttpRequest, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+pub async fn login_form(
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
     let page = LoginPage {
         next_query: super::next_query(query.next.as_deref().unwrap_or_default()),
         next: query.into_inner().next.unwrap_or_default(),
@@ -56,7 +59,11 @@ struct Attempt {
     retry_after: Option<u64>,
 }
 
-pub async fn login(req: HttpRequest, state: State, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+pub async fn login(
+    req: HttpRequest,
+    state: State,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let ip = ClientInfo::of(&req).ip_text();
     let login = form.login.clone();
@@ -64,7 +71,11 @@ pub async fn login(req: HttpRequest, state: State, form: web::Form<LoginForm>) -
         let user = User::find_by_login(conn, &login)?;
         let keys = throttle::Keys::new(&login, user.as_ref().map(|u| u.id), &ip);
         let retry_after = throttle::retry_after(conn, &keys)?;
-        Ok(Attempt { user, keys, retry_after })
+        Ok(Attempt {
+            user,
+            keys,
+            retry_after,
+        })
     })
     .await?;
     let mut page = LoginPage {
@@ -77,7 +88,12 @@ pub async fn login(req: HttpRequest, state: State, form: web::Form<LoginForm>) -
 
     if let Some(seconds) = attempt.retry_after {
         page.locked_minutes = Some(throttle::minutes(seconds));
-        let mut res = render(&req, StatusCode::TOO_MANY_REQUESTS, "auth/login.html", &page)?;
+        let mut res = render(
+            &req,
+            StatusCode::TOO_MANY_REQUESTS,
+            "auth/login.html",
+            &page,
+        )?;
         res.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         return Ok(res);
@@ -87,18 +103,34 @@ pub async fn login(req: HttpRequest, state: State, form: web::Form<LoginForm>) -
     let ok = state.hasher.verify(form.password, hash).await?;
     let keys = attempt.keys;
     let Some(user) = attempt.user.filter(|_| ok) else {
-        db::run(&state.pool, move |conn| Ok(throttle::record_failure(conn, &keys)?)).await?;
+        db::run(&state.pool, move |conn| {
+            Ok(throttle::record_failure(conn, &keys)?)
+        })
+        .await?;
         let mut layout = Layout::for_request(&req)?;
         layout.flashes.push(Flash {
             level: Level::Error,
             text: WRONG_CREDENTIALS.to_owned(),
         });
-        return render_with(&req, StatusCode::UNAUTHORIZED, "auth/login.html", &page, &layout);
+        return render_with(
+            &req,
+            StatusCode::UNAUTHORIZED,
+            "auth/login.html",
+            &page,
+            &layout,
+        );
     };
 
-    db::run(&state.pool, move |conn| Ok(throttle::clear_account(conn, &keys)?)).await?;
+    db::run(&state.pool, move |conn| {
+        Ok(throttle::clear_account(conn, &keys)?)
+    })
+    .await?;
     super::login_user(&req, user.id, &user.username, page.remember_me)?;
-    flash::push(&req.get_session(), Level::Success, "Successfully logged in!");
+    flash::push(
+        &req.get_session(),
+        Level::Success,
+        "Successfully logged in!",
+    );
     let next = (!form.next.is_empty()).then_some(form.next.as_str());
     // At log-in the account's saved theme wins over the visitor's.
     let theme = Theme::parse(&user.theme).unwrap_or_default();

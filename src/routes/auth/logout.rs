@@ -21,7 +21,10 @@ pub async fn logout_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
 
 /// Deletes this session's row (other sessions of the user stay) and starts a fresh,
 /// anonymous one that only carries the flash message and a new CSRF token.
-pub async fn logout(identity: Option<Identity>, session: Session) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    identity: Option<Identity>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
     if let Some(identity) = identity {
         identity.logout();
     }

@@ -34,7 +34,10 @@ pub fn login_user(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    session.insert(keys::USER_AGENT, agent.chars().take(200).collect::<String>())?;
+    session.insert(
+        keys::USER_AGENT,
+        agent.chars().take(200).collect::<String>(),
+    )?;
     csrf::rotate(&session)
 }
 

@@ -40,7 +40,10 @@ struct RegisterPage {
     errors: FieldErrors,
 }
 
-pub async fn register_form(req: HttpRequest, query: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+pub async fn register_form(
+    req: HttpRequest,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
     if CurrentUser::of(&req).is_some() {
         return Ok(super::see_other("/todos", None));
     }
@@ -68,7 +71,12 @@ pub async fn register(
         errors: validation::registration(&username, &email, &form.password, &form.password_confirm),
     };
     if !page.errors.is_empty() {
-        return render(&req, StatusCode::UNPROCESSABLE_ENTITY, "auth/register.html", &page);
+        return render(
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "auth/register.html",
+            &page,
+        );
     }
     let hash = state.hasher.hash(form.password).await?;
     let theme = Theme::of(&req);
@@ -80,14 +88,28 @@ pub async fn register(
     let user_id = match inserted {
         Ok(id) => id,
         Err(AppError::Conflict(field)) => {
-            let what = if field == "email" { "email address" } else { "username" };
-            page.errors.insert(field, format!("This {what} is already taken."));
-            return render(&req, StatusCode::UNPROCESSABLE_ENTITY, "auth/register.html", &page);
+            let what = if field == "email" {
+                "email address"
+            } else {
+                "username"
+            };
+            page.errors
+                .insert(field, format!("This {what} is already taken."));
+            return render(
+                &req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "auth/register.html",
+                &page,
+            );
         }
         Err(e) => return Err(e),
     };
     super::login_user(&req, user_id, &username, false)?;
-    flash::push(&req.get_session(), Level::Success, format!("Welcome, {username}!"));
+    flash::push(
+        &req.get_session(),
+        Level::Success,
+        format!("Welcome, {username}!"),
+    );
     let next = (!form.next.is_empty()).then_some(form.next.as_str());
     Ok(super::see_other(&next_url::after_login(next), None))
 }

@@ -19,7 +19,10 @@ pub async fn toggle_todo(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let found = db::run(&state.pool, move |conn| Ok(Todo::toggle(conn, user.id, id, now())?)).await?;
+    let found = db::run(&state.pool, move |conn| {
+        Ok(Todo::toggle(conn, user.id, id, now())?)
+    })
+    .await?;
     if !found {
         return Err(AppError::NotFound);
     }
@@ -35,7 +38,10 @@ pub async fn delete_todo(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let found = db::run(&state.pool, move |conn| Ok(Todo::delete(conn, user.id, id)?)).await?;
+    let found = db::run(&state.pool, move |conn| {
+        Ok(Todo::delete(conn, user.id, id)?)
+    })
+    .await?;
     if !found {
         return Err(AppError::NotFound);
     }
@@ -49,8 +55,15 @@ pub async fn clear_completed(
     user: CurrentUser,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let n = db::run(&state.pool, move |conn| Ok(Todo::clear_completed(conn, user.id)?)).await?;
+    let n = db::run(&state.pool, move |conn| {
+        Ok(Todo::clear_completed(conn, user.id)?)
+    })
+    .await?;
     let noun = if n == 1 { "to-do" } else { "to-dos" };
-    flash::push(&req.get_session(), Level::Success, format!("Cleared {n} completed {noun}."));
+    flash::push(
+        &req.get_session(),
+        Level::Success,
+        format!("Cleared {n} completed {noun}."),
+    );
     Ok(see_other(&ListState(query.spec()).list_url(), None))
 }

@@ -24,7 +24,16 @@ pub async fn create_todo(
     let input = match form.validate() {
         Ok(input) => input,
         Err(errors) => {
-            return render_list(&req, &state, user.id, spec, form, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return render_list(
+                &req,
+                &state,
+                user.id,
+                spec,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     db::run(&state.pool, move |conn| {

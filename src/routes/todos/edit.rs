@@ -44,12 +44,20 @@ pub async fn edit_form(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let todo = db::run(&state.pool, move |conn| Todo::find_for_user(conn, user.id, id)?.ok_or(AppError::NotFound)).await?;
+    let todo = db::run(&state.pool, move |conn| {
+        Todo::find_for_user(conn, user.id, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
     let form = TodoForm {
         title: todo.title,
         due: todo.due.map(format_date).unwrap_or_default(),
     };
-    render(&req, StatusCode::OK, "todos/edit.html", &edit_page(id, form, FieldErrors::new(), &query))
+    render(
+        &req,
+        StatusCode::OK,
+        "todos/edit.html",
+        &edit_page(id, form, FieldErrors::new(), &query),
+    )
 }
 
 pub async fn update_todo(
@@ -67,13 +75,28 @@ pub async fn update_todo(
         Err(errors) => {
             // Someone else's id is a 404 here too, not a form.
             let uid = user.id;
-            db::run(&state.pool, move |conn| Todo::find_for_user(conn, uid, id)?.ok_or(AppError::NotFound)).await?;
+            db::run(&state.pool, move |conn| {
+                Todo::find_for_user(conn, uid, id)?.ok_or(AppError::NotFound)
+            })
+            .await?;
             let page = edit_page(id, form, errors, &query);
-            return render(&req, StatusCode::UNPROCESSABLE_ENTITY, "todos/edit.html", &page);
+            return render(
+                &req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "todos/edit.html",
+                &page,
+            );
         }
     };
     let saved = db::run(&state.pool, move |conn| {
-        Ok(Todo::update(conn, user.id, id, &input.title, input.due, now())?)
+        Ok(Todo::update(
+            conn,
+            user.id,
+            id,
+            &input.title,
+            input.due,
+            now(),
+        )?)
     })
     .await?;
     if !saved {

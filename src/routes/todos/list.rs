@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 use super::{format_date, Controls, ListQuery, ListState, TodoForm};
 use crate::auth::guard::CurrentUser;
 use crate::auth::validation::FieldErrors;
-use crate::db::models::todo::{Counts, ListSpec, Todo, PAGE_SIZE};
-use crate::db::models::todo::Filter;
 use crate::db;
+use crate::db::models::todo::Filter;
+use crate::db::models::todo::{Counts, ListSpec, Todo, PAGE_SIZE};
 use crate::error::AppError;
 use crate::state::State;
 use crate::web::page::render;
@@ -43,7 +43,16 @@ pub async fn list_todos(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let spec = query.spec();
-    render_list(&req, &state, user.id, spec, TodoForm::default(), FieldErrors::new(), StatusCode::OK).await
+    render_list(
+        &req,
+        &state,
+        user.id,
+        spec,
+        TodoForm::default(),
+        FieldErrors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Renders the list page; also used to show an add form's errors (422).
@@ -57,7 +66,10 @@ pub async fn render_list(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let (todos, counts) = db::run(&state.pool, move |conn| {
-        Ok((Todo::list(conn, user_id, spec)?, Todo::counts(conn, user_id)?))
+        Ok((
+            Todo::list(conn, user_id, spec)?,
+            Todo::counts(conn, user_id)?,
+        ))
     })
     .await?;
     let today = OffsetDateTime::now_utc().date();

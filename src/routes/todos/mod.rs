@@ -38,8 +38,18 @@ impl ListQuery {
             "desc" => true,
             _ => sort.default_descending(),
         };
-        let page = self.page.parse::<i64>().ok().filter(|p| (1..=1_000_000).contains(p)).unwrap_or(1);
-        ListSpec { filter, sort, descending, page }
+        let page = self
+            .page
+            .parse::<i64>()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .unwrap_or(1);
+        ListSpec {
+            filter,
+            sort,
+            descending,
+            page,
+        }
     }
 }
 
@@ -130,30 +140,38 @@ pub struct Link {
 impl Controls {
     pub fn new(state: ListState) -> Self {
         let spec = state.0;
-        let filters = [(Filter::All, "All"), (Filter::Active, "Active"), (Filter::Completed, "Completed")]
-            .into_iter()
-            .map(|(f, label)| Link {
-                label,
-                href: state.with(|s| {
-                    s.filter = f;
-                    s.page = 1;
-                }),
-                current: spec.filter == f,
-            })
-            .collect();
+        let filters = [
+            (Filter::All, "All"),
+            (Filter::Active, "Active"),
+            (Filter::Completed, "Completed"),
+        ]
+        .into_iter()
+        .map(|(f, label)| Link {
+            label,
+            href: state.with(|s| {
+                s.filter = f;
+                s.page = 1;
+            }),
+            current: spec.filter == f,
+        })
+        .collect();
         // Choosing a sort gives that sort's default order.
-        let sorts = [(Sort::Created, "Created"), (Sort::Title, "Title"), (Sort::Due, "Due date")]
-            .into_iter()
-            .map(|(s, label)| Link {
-                label,
-                href: state.with(|x| {
-                    x.sort = s;
-                    x.descending = s.default_descending();
-                    x.page = 1;
-                }),
-                current: spec.sort == s,
-            })
-            .collect();
+        let sorts = [
+            (Sort::Created, "Created"),
+            (Sort::Title, "Title"),
+            (Sort::Due, "Due date"),
+        ]
+        .into_iter()
+        .map(|(s, label)| Link {
+            label,
+            href: state.with(|x| {
+                x.sort = s;
+                x.descending = s.default_descending();
+                x.page = 1;
+            }),
+            current: spec.sort == s,
+        })
+        .collect();
         let orders = [(false, "Ascending"), (true, "Descending")]
             .into_iter()
             .map(|(d, label)| Link {
@@ -201,7 +219,10 @@ impl TodoForm {
         if len == 0 {
             errors.insert("title", "Title cannot be empty.".into());
         } else if len > MAX_TITLE_CHARS {
-            errors.insert("title", format!("Title must be at most {MAX_TITLE_CHARS} characters (it has {len})."));
+            errors.insert(
+                "title",
+                format!("Title must be at most {MAX_TITLE_CHARS} characters (it has {len})."),
+            );
         }
         let due = match parse_due(self.due.trim()) {
             Ok(due) => due,
@@ -211,7 +232,10 @@ impl TodoForm {
             }
         };
         if errors.is_empty() {
-            Ok(TodoInput { title: title.to_owned(), due })
+            Ok(TodoInput {
+                title: title.to_owned(),
+                due,
+            })
         } else {
             Err(errors)
         }
@@ -223,7 +247,13 @@ fn parse_due(value: &str) -> Result<Option<Date>, String> {
         return Ok(None);
     }
     let shaped = value.len() == 10
-        && value.char_indices().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+        && value.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     if !shaped {
         return Err("Due date must look like 2025-12-31.".into());
     }
@@ -233,7 +263,8 @@ fn parse_due(value: &str) -> Result<Option<Date>, String> {
 }
 
 pub fn format_date(date: Date) -> String {
-    date.format(format_description!("[year]-[month]-[day]")).unwrap_or_default()
+    date.format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -241,7 +272,10 @@ mod tests {
     use super::*;
 
     fn form(title: &str, due: &str) -> TodoForm {
-        TodoForm { title: title.into(), due: due.into() }
+        TodoForm {
+            title: title.into(),
+            due: due.into(),
+        }
     }
 
     #[test]
@@ -255,7 +289,15 @@ mod tests {
     #[test]
     fn due_dates_must_be_real_iso_dates() {
         assert!(form("a", "2024-02-29").validate().is_ok());
-        for bad in ["2024-02-30", "2023-02-29", "24-02-01", "2024-2-01", "2024/02/01", "2024-02-01x", "+002024-02-01"] {
+        for bad in [
+            "2024-02-30",
+            "2023-02-29",
+            "24-02-01",
+            "2024-2-01",
+            "2024/02/01",
+            "2024-02-01x",
+            "+002024-02-01",
+        ] {
             let errors = form("a", bad).validate().err().unwrap();
             assert!(errors.contains_key("due"), "{bad}");
         }
@@ -263,11 +305,27 @@ mod tests {
 
     #[test]
     fn unknown_parameters_fall_back_and_sorts_bring_their_default_order() {
-        let q = ListQuery { filter: "x".into(), sort: "due".into(), order: "".into(), page: "-3".into() };
+        let q = ListQuery {
+            filter: "x".into(),
+            sort: "due".into(),
+            order: "".into(),
+            page: "-3".into(),
+        };
         let spec = q.spec();
-        assert_eq!((spec.filter, spec.sort, spec.descending, spec.page), (Filter::All, Sort::Due, false, 1));
+        assert_eq!(
+            (spec.filter, spec.sort, spec.descending, spec.page),
+            (Filter::All, Sort::Due, false, 1)
+        );
         assert_eq!(ListState(spec).query(), "?sort=due");
-        let q = ListQuery { filter: "completed".into(), sort: "".into(), order: "asc".into(), page: "2".into() };
-        assert_eq!(ListState(q.spec()).query(), "?filter=completed&order=asc&page=2");
+        let q = ListQuery {
+            filter: "completed".into(),
+            sort: "".into(),
+            order: "asc".into(),
+            page: "2".into(),
+        };
+        assert_eq!(
+            ListState(q.spec()).query(),
+            "?filter=completed&order=asc&page=2"
+        );
     }
 }
