@@ -22,13 +22,18 @@ pub struct Flash {
     pub text: String,
 }
 
-/// Queues a message for the next page.
+/// Queues a message for the next page; the same message is queued only once (several
+/// redirects to the log-in page before it is shown say "please log in" once).
 pub fn push(session: &Session, level: Level, text: impl Into<String>) {
     let mut all = peek(session);
-    all.push(Flash {
+    let flash = Flash {
         level,
         text: text.into(),
-    });
+    };
+    if all.contains(&flash) {
+        return;
+    }
+    all.push(flash);
     // A session that cannot be written loses only the message, never the request.
     if let Err(e) = session.insert(KEY, all) {
         tracing::warn!(error = %e, "could not store a flash message");

@@ -113,13 +113,32 @@ fn unique() -> String {
     )
 }
 
-/// A running tickbox and a browser-like client for it.
+/// A running tickbox and a first browser for it (`app.get(…)` is that browser's).
 pub struct TestApp {
-    pub address: String,
     pub port: u16,
+    pub browser: Browser,
+    pub db: TestDb,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+impl TestApp {
+    /// Another browser (its own cookie jar) on the same server.
+    pub fn new_browser(&self) -> Browser {
+        Browser::new(&self.address)
+    }
+}
+
+/// A browser-like client: a cookie jar, no redirect following.
+pub struct Browser {
+    pub address: String,
     pub client: Client,
     pub jar: Arc<Jar>,
-    pub db: TestDb,
 }
 
 /// Extra environment for a test's server (`TRUSTED_PROXIES`, `COOKIE_SECURE`, …).
@@ -150,25 +169,28 @@ pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
     let app = Application::build_with_listener(config, listener).expect("build the application");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
-    let jar = Arc::new(Jar::default());
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
         port,
-        client: client_with(jar.clone()),
-        jar,
+        browser: Browser::new(&format!("http://127.0.0.1:{port}")),
         db,
     }
 }
 
-pub fn client_with(jar: Arc<Jar>) -> Client {
-    Client::builder()
-        .redirect(redirect::Policy::none())
-        .cookie_provider(jar)
-        .build()
-        .expect("http client")
-}
+impl Browser {
+    pub fn new(address: &str) -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = Client::builder()
+            .redirect(redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .expect("http client");
+        Self {
+            address: address.to_owned(),
+            client,
+            jar,
+        }
+    }
 
-impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -256,19 +278,12 @@ impl TestApp {
         todo_ids(&html)[0]
     }
 
-    /// A second client on the same server with its own cookie jar (another browser).
-    pub fn new_browser(&self) -> Browser {
-        let jar = Arc::new(Jar::default());
-        Browser {
-            client: client_with(jar.clone()),
-            jar,
-        }
+    /// Puts a session cookie value into this browser's jar (a copied cookie).
+    pub fn set_session_cookie(&self, value: &str) {
+        let url: Url = self.address.parse().unwrap();
+        self.jar
+            .add_cookie_str(&format!("tickbox_session={value}; Path=/"), &url);
     }
-}
-
-pub struct Browser {
-    pub client: Client,
-    pub jar: Arc<Jar>,
 }
 
 pub struct TestUser {
