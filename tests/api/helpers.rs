@@ -48,10 +48,6 @@ impl TestDb {
         url.to_string()
     }
 
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.cleanup, Cleanup::Postgres { .. })
-    }
-
     fn sqlite() -> Self {
         let dir = std::env::temp_dir().join(format!("tickbox-test-{}", unique()));
         std::fs::create_dir_all(&dir).expect("temp dir");
@@ -115,7 +111,6 @@ fn unique() -> String {
 
 /// A running tickbox and a first browser for it (`app.get(…)` is that browser's).
 pub struct TestApp {
-    pub port: u16,
     pub browser: Browser,
     pub db: TestDb,
 }
@@ -170,7 +165,6 @@ pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
-        port,
         browser: Browser::new(&format!("http://127.0.0.1:{port}")),
         db,
     }
