@@ -314,7 +314,7 @@ fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
         .status()
         .unwrap()
         .success());
-    stream.write_all(body[5..].as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[5..]).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     // No CSRF token was sent, so the answer is the 403 page: the request was completed.
