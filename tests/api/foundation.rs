@@ -151,3 +151,42 @@ async fn static_files_are_embedded_with_cache_headers() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn postgres_connections_can_require_tls() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: this test needs TEST_DATABASE_URL (PostgreSQL); CI runs it");
+        return;
+    }
+    let app = spawn_app_with(Settings {
+        database_params: Some("sslmode=require"),
+        ..Default::default()
+    })
+    .await;
+    app.register("tls").await;
+    assert_eq!(app.get("/todos").await.status(), StatusCode::OK);
+    // The pool's connections to this test's database are encrypted.
+    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    let (encrypted, plain) = tls_connections(&name);
+    assert!(
+        encrypted > 0 && plain == 0,
+        "{encrypted} TLS and {plain} plain connections"
+    );
+}
+
+/// (TLS, plain) client connections to database `name`, seen by the server.
+fn tls_connections(name: &str) -> (i64, i64) {
+    use diesel::sql_types::BigInt;
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let admin = std::env::var("TEST_DATABASE_URL").unwrap();
+    let mut conn = PgConnection::establish(&admin).unwrap();
+    let mut count = |ssl: bool| {
+        diesel::select(diesel::dsl::sql::<BigInt>(&format!(
+            "(select count(*) from pg_stat_ssl s join pg_stat_activity a using (pid) \
+             where a.datname = '{name}' and s.ssl = {ssl})"
+        )))
+        .get_result::<i64>(&mut conn)
+        .unwrap()
+    };
+    (count(true), count(false))
+}

@@ -38,13 +38,15 @@ impl TestDb {
         }
     }
 
-    /// The URL, with the port replaced when a relay stands in front of the server.
-    pub fn url_via(&self, port: Option<u16>) -> String {
-        let Some(port) = port else {
-            return self.url.clone();
-        };
+    /// The URL, through a relay's port and with extra connection parameters when given.
+    pub fn url_with(&self, port: Option<u16>, params: Option<&str>) -> String {
         let mut url: Url = self.url.parse().expect("a database URL");
-        url.set_port(Some(port)).expect("a URL with a port");
+        if let Some(port) = port {
+            url.set_port(Some(port)).expect("a URL with a port");
+        }
+        if params.is_some() {
+            url.set_query(params);
+        }
         url.to_string()
     }
 
@@ -144,6 +146,8 @@ pub struct Settings {
     pub db: Option<TestDb>,
     /// Reach the test database through this local port instead (a relay in front of it).
     pub database_port: Option<u16>,
+    /// Connection parameters for the database URL (`sslmode=require`).
+    pub database_params: Option<&'static str>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -153,7 +157,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
     let db = settings.db.take().unwrap_or_else(TestDb::new);
     let mut vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", db.url_via(settings.database_port)),
+        (
+            "DATABASE_URL",
+            db.url_with(settings.database_port, settings.database_params),
+        ),
         ("SECRET_KEY", SECRET_KEY.to_owned()),
         ("BCRYPT_COST", "4".to_owned()),
         ("DATABASE_POOL_SIZE", "4".to_owned()),
