@@ -243,7 +243,7 @@ impl Drop for Server {
 }
 
 /// Starts the binary on a free port and waits until `/healthz` answers.
-fn start_server(dir: &std::path::Path, db_url: &str) -> Server {
+fn start_server(dir: &std::path::Path, db_url: &str, stderr: Stdio) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -260,7 +260,7 @@ fn start_server(dir: &std::path::Path, db_url: &str) -> Server {
     )
     .args(["serve", "--bind", &bind])
     .stdout(Stdio::null())
-    .stderr(Stdio::null())
+    .stderr(stderr)
     .spawn()
     .unwrap();
     let server = Server { child, port };
@@ -284,7 +284,7 @@ fn start_server(dir: &std::path::Path, db_url: &str) -> Server {
 fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
     let db = TestDb::new();
     let dir = temp_dir();
-    let mut server = start_server(&dir, &db.url);
+    let mut server = start_server(&dir, &db.url, Stdio::null());
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -324,6 +324,73 @@ fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
     assert!(
         TcpStream::connect(("127.0.0.1", server.port)).is_err(),
         "the socket is closed"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn one_log_line_per_request_and_no_secrets_in_the_log() {
+    let db = TestDb::new();
+    let dir = temp_dir();
+    let mut server = start_server(&dir, &db.url, Stdio::piped());
+    let browser = Browser::new(&format!("http://127.0.0.1:{}", server.port));
+    browser.register("logan").await;
+    let token = browser.csrf_token().await;
+    let cookie = browser.session_cookie().unwrap();
+    browser.login("logan", "a-wrong-Password-99").await;
+    browser.get("/todos?filter=active&secret=query-value").await;
+
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(server.child.wait().unwrap().code(), Some(0));
+    let mut log = String::new();
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+
+    let requests: Vec<&str> = log.lines().filter(|l| l.contains(" request ")).collect();
+    // healthz (start-up probe), GET+POST /login and POST /register, …: each one line.
+    assert!(
+        requests.iter().any(|l| l.contains("method=POST")
+            && l.contains("path=/register")
+            && l.contains("status=303")),
+        "{log}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|l| l.contains("path=/todos") && l.contains("status=200") && l.contains("ms=")),
+        "{log}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|l| l.contains("path=/login") && l.contains("status=401")),
+        "{log}"
+    );
+    for secret in [
+        STRONG_PASSWORD,
+        "a-wrong-Password-99",
+        token.as_str(),
+        cookie.as_str(),
+        "query-value",
+    ] {
+        assert!(
+            !log.contains(secret),
+            "{secret} leaked into the log:\n{log}"
+        );
+    }
+    assert!(
+        !log.contains('\u{1b}'),
+        "no terminal colour codes in a log file"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
