@@ -5,4 +5,5 @@ mod cli;
 mod foundation;
 mod helpers;
 mod outage;
+mod sessions;
 mod todos;
