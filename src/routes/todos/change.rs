@@ -1,15 +1,12 @@
 //! Toggle, delete and clear-completed: one conditional statement each.
 
-use actix_session::SessionExt;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{ListQuery, ListState};
+use super::{back_to_list, ListQuery};
 use crate::auth::guard::CurrentUser;
 use crate::db::{self, models::now, models::todo::Todo};
 use crate::error::AppError;
-use crate::routes::auth::see_other;
 use crate::state::State;
-use crate::web::flash::{self, Level};
 
 pub async fn toggle_todo(
     req: HttpRequest,
@@ -26,8 +23,7 @@ pub async fn toggle_todo(
     if !found {
         return Err(AppError::NotFound);
     }
-    flash::push(&req.get_session(), Level::Success, "To-do updated.");
-    Ok(see_other(&ListState(query.spec()).list_url(), None))
+    Ok(back_to_list(&req, query.spec(), "To-do updated."))
 }
 
 pub async fn delete_todo(
@@ -45,8 +41,7 @@ pub async fn delete_todo(
     if !found {
         return Err(AppError::NotFound);
     }
-    flash::push(&req.get_session(), Level::Success, "To-do deleted.");
-    Ok(see_other(&ListState(query.spec()).list_url(), None))
+    Ok(back_to_list(&req, query.spec(), "To-do deleted."))
 }
 
 pub async fn clear_completed(
@@ -60,10 +55,9 @@ pub async fn clear_completed(
     })
     .await?;
     let noun = if n == 1 { "to-do" } else { "to-dos" };
-    flash::push(
-        &req.get_session(),
-        Level::Success,
+    Ok(back_to_list(
+        &req,
+        query.spec(),
         format!("Cleared {n} completed {noun}."),
-    );
-    Ok(see_other(&ListState(query.spec()).list_url(), None))
+    ))
 }

@@ -1,16 +1,13 @@
 //! `POST /todos`: add a to-do.
 
-use actix_session::SessionExt;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{list::render_list, ListQuery, ListState, TodoForm};
+use super::{back_to_list, list::render_list, ListQuery, TodoForm};
 use crate::auth::guard::CurrentUser;
 use crate::db::{self, models::now, models::todo::NewTodo};
 use crate::error::AppError;
-use crate::routes::auth::see_other;
 use crate::state::State;
-use crate::web::flash::{self, Level};
 
 pub async fn create_todo(
     req: HttpRequest,
@@ -49,6 +46,5 @@ pub async fn create_todo(
         Ok(todo.insert(conn)?)
     })
     .await?;
-    flash::push(&req.get_session(), Level::Success, "To-do added.");
-    Ok(see_other(&ListState(spec).list_url(), None))
+    Ok(back_to_list(&req, spec, "To-do added."))
 }

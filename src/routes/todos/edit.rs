@@ -1,18 +1,15 @@
 //! `GET /todos/{id}/edit` and `POST /todos/{id}`: change a to-do's title and due date.
 
-use actix_session::SessionExt;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::{format_date, ListQuery, ListState, TodoForm};
+use super::{back_to_list, format_date, ListQuery, ListState, TodoForm};
 use crate::auth::guard::CurrentUser;
 use crate::auth::validation::FieldErrors;
 use crate::db::{self, models::now, models::todo::Todo};
 use crate::error::AppError;
-use crate::routes::auth::see_other;
 use crate::state::State;
-use crate::web::flash::{self, Level};
 use crate::web::page::render;
 
 #[derive(Serialize)]
@@ -102,6 +99,5 @@ pub async fn update_todo(
     if !saved {
         return Err(AppError::NotFound);
     }
-    flash::push(&req.get_session(), Level::Success, "To-do saved.");
-    Ok(see_other(&ListState(query.spec()).list_url(), None))
+    Ok(back_to_list(&req, query.spec(), "To-do saved."))
 }
