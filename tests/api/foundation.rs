@@ -190,3 +190,48 @@ fn tls_connections(name: &str) -> (i64, i64) {
     };
     (count(true), count(false))
 }
+
+#[tokio::test]
+async fn slow_heads_get_408_and_idle_keep_alive_connections_are_closed() {
+    use std::io::{Read, Write};
+    let app = spawn_app().await;
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    let addr = format!("127.0.0.1:{port}");
+    // Blocking sockets off the runtime (the server shares it); the deadline is the read timeout.
+    let slow = {
+        let addr = addr.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+                .unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap(); // the head never ends
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            out
+        })
+    };
+    let idle = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let n = s.read(&mut buf).unwrap();
+        let first = String::from_utf8_lossy(&buf[..n]).into_owned();
+        // Then nothing more is sent: the server must close the connection (EOF).
+        let closed = matches!(s.read(&mut buf), Ok(0));
+        (first, closed)
+    });
+    let out = slow.await.unwrap();
+    assert!(
+        out.starts_with("HTTP/1.1 408"),
+        "a head that does not arrive in time: {out:?}"
+    );
+    let (first, closed) = idle.await.unwrap();
+    assert!(first.starts_with("HTTP/1.1 200"));
+    assert!(
+        closed,
+        "an idle keep-alive connection is closed by the server"
+    );
+}
