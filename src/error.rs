@@ -99,6 +99,15 @@ impl From<DieselError> for AppError {
                 _,
             )
             | DieselError::BrokenTransactionManager => Self::Unavailable(e.into()),
+            // Two transactions that locked the same rows in opposite order (e.g. the
+            // to-do count triggers against an account deletion): one was cancelled and
+            // is safe to retry.
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::Unavailable(e.into())
+            }
+            DieselError::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+                Self::Unavailable(e.into())
+            }
             // SQLite answers "database is locked" after busy_timeout: try again later.
             DieselError::DatabaseError(_, info)
                 if info.message().contains("database is locked") =>
