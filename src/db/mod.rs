@@ -30,6 +30,9 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(4);
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
+/// Advisory lock key held while migrating PostgreSQL (any constant; "tickbox" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x74_6963_6b62_6f78;
+
 /// A pooled connection plus whether it failed at the connection level and must
 /// not be handed out again.
 pub struct Conn {
@@ -140,10 +143,21 @@ pub async fn ping(pool: &DbPool) -> Result<(), AppError> {
 
 /// Applies pending migrations for the connection's backend; returns their names.
 pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let names = |applied: Vec<diesel::migration::MigrationVersion<'_>>| {
+        applied.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
     let applied = match conn {
-        DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS),
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-    }
-    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-    Ok(applied.iter().map(ToString::to_string).collect())
+        DbConnection::Pg(c) => {
+            // Several processes may start against one database at once (two instances
+            // behind a proxy): a session-level advisory lock makes them migrate one
+            // after the other instead of racing on the same DDL. SQLite needs nothing:
+            // its write lock already serialises the migration transactions.
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let applied = c.run_pending_migrations(PG_MIGRATIONS).map(names);
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            applied
+        }
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
+    };
+    applied.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
 }
