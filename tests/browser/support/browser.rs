@@ -306,18 +306,55 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Saves a screenshot of the page at `width`×`height` as `artifacts/browser/NAME.png`.
-    pub async fn screenshot(&self, name: &str, width: u32, height: u32) {
+    /// Sizes the window so that the page's viewport is `width`×`height` CSS pixels.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
         self.client
             .set_window_size(width, height)
             .await
             .expect("resize the window");
+        let inner = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("the viewport size");
+        let size =
+            |i: usize| u32::try_from(inner[i].as_u64().expect("a size")).expect("a small size");
+        let (extra_w, extra_h) = (
+            (width).saturating_sub(size(0)),
+            height.saturating_sub(size(1)),
+        );
+        if extra_w > 0 || extra_h > 0 {
+            self.client
+                .set_window_size(width + extra_w, height + extra_h)
+                .await
+                .expect("resize the window");
+        }
+    }
+
+    /// Whether the page is wider than the viewport (it would scroll sideways).
+    pub async fn scrolls_sideways(&self) -> bool {
+        let wider = self
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
+            .await
+            .expect("measure the page");
+        wider == json!(true)
+    }
+
+    /// Saves a screenshot of the page with a `width`×`height` viewport as
+    /// `artifacts/browser/NAME.png`, and checks that it does not scroll sideways.
+    pub async fn screenshot(&self, name: &str, width: u32, height: u32) {
+        self.set_viewport(width, height).await;
         let png = self.client.screenshot().await.expect("a screenshot");
         let path = super::artifacts_dir().join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write the screenshot");
-        self.client
-            .set_window_size(1280, 800)
-            .await
-            .expect("resize the window");
+        assert!(
+            !self.scrolls_sideways().await,
+            "{name}: the page scrolls sideways at {width} px"
+        );
+        self.set_viewport(1280, 800).await;
     }
 }
