@@ -137,8 +137,10 @@ impl Nginx {
             .arg("-c")
             .arg(&conf)
             .arg("-g")
+            // One process, no workers: killing it on drop leaves nothing behind
+            // (a killed master would orphan its workers).
             .arg(format!(
-                "daemon off; master_process on; pid {}/nginx.pid;",
+                "daemon off; master_process off; pid {}/nginx.pid;",
                 dir.path().display()
             ));
         let mut process = Process::spawn("nginx", command);
