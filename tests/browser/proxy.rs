@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use crate::support::db::TestDb;
-use crate::support::http::{attempt_login, client, header, set_cookies};
+use crate::support::http::{attempt_login, client, header, register, set_cookies};
 use crate::support::nginx::Nginx;
 use crate::support::tickbox::Tickbox;
 
@@ -76,6 +76,24 @@ async fn through_nginx_cookies_are_secure_and_redirects_stay_on_https() {
         assert_eq!(res.status(), 303);
         assert_eq!(header(&res, "location"), expected, "Referer {referer}");
     }
+
+    // Logged in through the proxy, the list arrives with tickbox's headers intact:
+    // not to be cached (so the back button cannot show it after log-out) and
+    // with the security headers.
+    register(&browser, &base, "ines").await;
+    let res = browser
+        .get(format!("{base}/todos"))
+        .send()
+        .await
+        .expect("GET /todos");
+    assert_eq!(res.status(), 200);
+    assert!(
+        header(&res, "cache-control").contains("no-store"),
+        "{:?}",
+        res.headers()
+    );
+    assert!(header(&res, "content-security-policy").contains("default-src 'self'"));
+    assert_eq!(header(&res, "x-frame-options"), "DENY");
 
     // Plain http on the proxy only redirects to https.
     let plain = client(host(2), None);

@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod db;
 pub mod http;
+pub mod keys;
 pub mod nginx;
 pub mod process;
 pub mod tickbox;

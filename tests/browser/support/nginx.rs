@@ -117,44 +117,57 @@ impl Nginx {
     /// Starts nginx in front of the tickbox instances listening on `upstreams`.
     pub fn start(upstreams: &[u16]) -> Self {
         let nginx = tools::nginx();
-        let dir = TempDir::new("nginx");
-        let cert = Certificate::make(dir.path());
-        let (https_port, http_port) = (free_port(), free_port());
-        let site = dir.path().join("tickbox.conf");
-        std::fs::write(
-            &site,
-            adapted_site_config(https_port, http_port, &cert, upstreams),
-        )
-        .expect("write the site config");
-        let conf = dir.path().join("nginx.conf");
-        std::fs::write(&conf, main_config(dir.path(), &site)).expect("write nginx.conf");
-        let mut command = Command::new(nginx);
-        command
-            .arg("-e")
-            .arg(dir.path().join("error.log"))
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf)
-            .arg("-g")
-            // One process, no workers: killing it on drop leaves nothing behind
-            // (a killed master would orphan its workers).
-            .arg(format!(
-                "daemon off; master_process off; pid {}/nginx.pid;",
-                dir.path().display()
-            ));
-        let mut process = Process::spawn("nginx", command);
-        for port in [https_port, http_port] {
-            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            process.wait_for_port(addr, Duration::from_secs(20));
+        // The ports are picked free but nginx binds them a moment later; if another
+        // program took one in between, try again with new ports.
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let dir = TempDir::new("nginx");
+            let cert = Certificate::make(dir.path());
+            let (https_port, http_port) = (free_port(), free_port());
+            let site = dir.path().join("tickbox.conf");
+            let config = adapted_site_config(https_port, http_port, &cert, upstreams);
+            std::fs::write(&site, config).expect("write the site config");
+            let conf = dir.path().join("nginx.conf");
+            std::fs::write(&conf, main_config(dir.path(), &site)).expect("write nginx.conf");
+            let mut command = Command::new(&nginx);
+            command
+                .arg("-e")
+                .arg(dir.path().join("error.log"))
+                .arg("-p")
+                .arg(dir.path())
+                .arg("-c")
+                .arg(&conf)
+                .arg("-g")
+                // One process, no workers: killing it on drop leaves nothing behind
+                // (a killed master would orphan its workers).
+                .arg(format!(
+                    "daemon off; master_process off; pid {}/nginx.pid;",
+                    dir.path().display()
+                ));
+            let mut process = Process::spawn("nginx", command);
+            let listening = [https_port, http_port].into_iter().try_for_each(|port| {
+                let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+                process.wait_for_port(addr, Duration::from_secs(20))
+            });
+            let listening = listening.map_err(|e| {
+                let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+                format!("{e}{log}")
+            });
+            match listening {
+                Ok(()) => {
+                    return Self {
+                        https_port,
+                        http_port,
+                        cert,
+                        process,
+                        dir,
+                    }
+                }
+                Err(e) if e.contains("Address already in use") => failures.push(e),
+                Err(e) => panic!("{e}"),
+            }
         }
-        Self {
-            https_port,
-            http_port,
-            cert,
-            process,
-            dir,
-        }
+        panic!("nginx could not bind its ports:\n{}", failures.join("\n"));
     }
 
     /// The public address, as a browser would use it.

@@ -83,12 +83,17 @@ impl Process {
         }
     }
 
-    /// Waits (at most `limit`) until `addr` accepts TCP connections.
-    pub fn wait_for_port(&mut self, addr: SocketAddr, limit: Duration) {
+    /// Waits (at most `limit`) until `addr` accepts TCP connections; an error if the
+    /// process exits first.
+    pub fn wait_for_port(&mut self, addr: SocketAddr, limit: Duration) -> Result<(), String> {
         let deadline = Instant::now() + limit;
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{} exited ({status}):\n{}", self.name, self.output());
+                return Err(format!(
+                    "{} exited ({status}):\n{}",
+                    self.name,
+                    self.output()
+                ));
             }
             assert!(
                 Instant::now() < deadline,
@@ -99,6 +104,7 @@ impl Process {
             // Polling interval between connection attempts, bounded by the deadline.
             std::thread::sleep(Duration::from_millis(20));
         }
+        Ok(())
     }
 }
 
