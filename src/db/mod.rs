@@ -4,7 +4,13 @@
 pub mod models;
 pub mod schema;
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -105,7 +111,43 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> DbPool {
         .build_unchecked(Manager::new(url.clone()))
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool.
+/// The connection a request holds once it has checked one out (see [`hold_connection`]).
+type Slot = Arc<Mutex<Option<PooledConnection<Manager>>>>;
+
+tokio::task_local! {
+    static HELD: Slot;
+}
+
+/// Middleware: a GET or HEAD request checks out at most one connection, on its first
+/// query, and keeps it until its response is built, so loading the session, the
+/// counts and the list cost one checkout instead of one each.
+///
+/// Only for GET/HEAD: they carry no body, so a slow client cannot sit on a pooled
+/// connection while its body trickles in.
+pub async fn hold_connection(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        HELD.scope(Slot::default(), next.call(req)).await
+    } else {
+        next.call(req).await
+    }
+}
+
+/// Hands the request's held connection back to the pool, e.g. before seconds of
+/// password hashing; the next query checks out a connection again.
+pub fn release_connection() {
+    let _ = HELD.try_with(|slot| lock(slot).take());
+}
+
+fn lock(slot: &Slot) -> MutexGuard<'_, Option<PooledConnection<Manager>>> {
+    // The slot holds no invariant a panic could break.
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool: the request's held
+/// one if it has one (see [`hold_connection`]), else a fresh checkout.
 ///
 /// A connection whose error shows the database is gone is discarded, never reused.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
@@ -114,9 +156,32 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || run_blocking(&pool, f))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+    let held = HELD.try_with(Arc::clone).ok();
+    actix_web::web::block(move || match held {
+        Some(slot) => run_held(&pool, &slot, f),
+        None => run_blocking(&pool, f),
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}
+
+fn run_held<T>(
+    pool: &DbPool,
+    slot: &Slot,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut held = lock(slot);
+    let conn = match held.as_mut() {
+        Some(conn) => conn,
+        None => held.insert(pool.get().map_err(|e| AppError::Unavailable(e.into()))?),
+    };
+    let result = f(&mut conn.inner);
+    if matches!(result, Err(AppError::Unavailable(_))) {
+        conn.broken = true;
+        // Dropped now, so r2d2 discards it and the next query checks out another.
+        held.take();
+    }
+    result
 }
 
 /// [`run`] for code that is already off the async workers (CLI, background purge).
