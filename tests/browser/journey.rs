@@ -222,6 +222,22 @@ async fn walk_the_whole_story(base: &str, username: &str, secure: bool) {
     );
     assert_eq!(browser.text("h1").await, "Log in");
 
+    // Log in without remember me: closing the browser ends that.
+    browser.goto("/login").await;
+    browser.fill("#login", username).await;
+    browser.fill("#password", PASSWORD).await;
+    browser
+        .click_and_load("form.stack button[type=submit]")
+        .await;
+    browser
+        .expect_flash("success", "Successfully logged in!")
+        .await;
+    browser.close().await;
+    let browser = Browser::open(&driver, &profile, base).await;
+    browser.goto("/todos").await;
+    browser.wait_for_path("/login?next=%2Ftodos").await;
+    assert!(!browser.exists("#nav-user").await);
+
     // Log in with remember me.
     browser.goto("/login").await;
     browser.fill("#login", username).await;

@@ -10,5 +10,6 @@ mod support;
 mod accessibility;
 mod deploy_files;
 mod journey;
+mod keyboard;
 mod proxy;
 mod two_instances;

@@ -17,6 +17,11 @@ fn lists_served(app: &Tickbox) -> usize {
         .count()
 }
 
+/// Both instances' logs, for failure messages.
+fn logs(one: &Tickbox, two: &Tickbox) -> String {
+    format!("instance one:\n{}\ninstance two:\n{}", one.log(), two.log())
+}
+
 async fn get(client: &Client, url: String) -> (u16, String, String) {
     let res = client.get(url).send().await.expect("GET");
     let status = res.status().as_u16();
@@ -124,7 +129,8 @@ async fn two_instances_on_one_database_share_sessions_and_to_dos() {
     let after = (lists_served(&one), lists_served(&two));
     assert!(
         after.0 > before.0 && after.1 > before.1,
-        "both instances served the list: {before:?} → {after:?}"
+        "both instances served the list: {before:?} → {after:?}\n{}",
+        logs(&one, &two)
     );
 
     assert_eq!(post(&visitor, &site, "/logout", &[]).await, 303);

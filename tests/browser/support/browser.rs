@@ -6,8 +6,10 @@ use std::future::Future;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
 use fantoccini::error::CmdError;
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
@@ -29,6 +31,20 @@ const CHROMIUM_FLAGS: &[&str] = &[
     "--no-first-run",
     "--disable-quic",
 ];
+
+/// Describes the focused element and whether it shows a focus indicator (an
+/// outline or a box shadow, or Chromium's own inside a date input).
+const FOCUS_INDICATOR: &str = r#"
+const el = document.activeElement;
+const style = el ? getComputedStyle(el) : null;
+const outline = style && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+const shadow = style && style.boxShadow !== 'none';
+// Chromium moves Tab through a date input's own parts (month, day, year, picker
+// button); on the picker button the input itself is not :focus and Chromium draws
+// its native ring around the button instead of the page's.
+const native = el && el.type === 'date' && !el.matches(':focus');
+return { visible: Boolean(outline || shadow || native), element: el ? el.outerHTML.slice(0, 120) : null };
+"#;
 
 /// chromedriver on a random loopback port.
 pub struct Chromedriver {
@@ -255,6 +271,67 @@ impl Browser {
         .await;
     }
 
+    /// Presses and releases one key (a character or a [`Key`]) on whatever has focus.
+    pub async fn press(&self, key: impl Into<char>) {
+        let key = key.into();
+        let keys = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client
+            .perform_actions(keys)
+            .await
+            .expect("press a key");
+    }
+
+    /// Presses a key that submits or follows something, and waits for the next page.
+    pub async fn press_and_load(&self, key: impl Into<char>) {
+        let old = self.find("html").await;
+        self.press(key).await;
+        self.wait_for_new_page(old).await;
+    }
+
+    /// Whether the focused element matches `css`.
+    pub async fn focused_matches(&self, css: &str) -> bool {
+        let found = self
+            .client
+            .execute(
+                "return document.activeElement !== null && document.activeElement.matches(arguments[0]);",
+                vec![json!(css)],
+            )
+            .await
+            .expect("inspect the focus");
+        found == json!(true)
+    }
+
+    /// Presses Tab until the element matching `css` has focus, checking on the way
+    /// that every focused control shows a focus indicator.
+    pub async fn tab_to(&self, css: &str) {
+        for _ in 0..40 {
+            self.press(Key::Tab).await;
+            let shown = self
+                .client
+                .execute(FOCUS_INDICATOR, vec![])
+                .await
+                .expect("inspect the focus");
+            if shown["visible"] != json!(true) {
+                let png = self.client.screenshot().await.expect("a screenshot");
+                let path = super::artifacts_dir().join("focus-not-visible.png");
+                std::fs::write(&path, png).expect("write the screenshot");
+                panic!(
+                    "keyboard focus is not visible on {shown} (see {})",
+                    path.display()
+                );
+            }
+            if self.focused_matches(css).await {
+                return;
+            }
+        }
+        panic!(
+            "`{css}` cannot be reached with Tab at {}",
+            self.path().await
+        );
+    }
+
     /// Goes back one page in the history and waits for it.
     pub async fn back(&self) {
         let old = self.find("html").await;
@@ -306,18 +383,55 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Saves a screenshot of the page at `width`×`height` as `artifacts/browser/NAME.png`.
-    pub async fn screenshot(&self, name: &str, width: u32, height: u32) {
+    /// Sizes the window so that the page's viewport is `width`×`height` CSS pixels.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
         self.client
             .set_window_size(width, height)
             .await
             .expect("resize the window");
+        let inner = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("the viewport size");
+        let size =
+            |i: usize| u32::try_from(inner[i].as_u64().expect("a size")).expect("a small size");
+        let (extra_w, extra_h) = (
+            (width).saturating_sub(size(0)),
+            height.saturating_sub(size(1)),
+        );
+        if extra_w > 0 || extra_h > 0 {
+            self.client
+                .set_window_size(width + extra_w, height + extra_h)
+                .await
+                .expect("resize the window");
+        }
+    }
+
+    /// Whether the page is wider than the viewport (it would scroll sideways).
+    pub async fn scrolls_sideways(&self) -> bool {
+        let wider = self
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
+            .await
+            .expect("measure the page");
+        wider == json!(true)
+    }
+
+    /// Saves a screenshot of the page with a `width`×`height` viewport as
+    /// `artifacts/browser/NAME.png`, and checks that it does not scroll sideways.
+    pub async fn screenshot(&self, name: &str, width: u32, height: u32) {
+        self.set_viewport(width, height).await;
         let png = self.client.screenshot().await.expect("a screenshot");
         let path = super::artifacts_dir().join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write the screenshot");
-        self.client
-            .set_window_size(1280, 800)
-            .await
-            .expect("resize the window");
+        assert!(
+            !self.scrolls_sideways().await,
+            "{name}: the page scrolls sideways at {width} px"
+        );
+        self.set_viewport(1280, 800).await;
     }
 }
