@@ -82,7 +82,8 @@ impl Application {
                         .wrap(from_fn(csrf::protect))
                         .wrap(from_fn(guard::resolve_user))
                         .wrap(identity)
-                        .wrap(session),
+                        .wrap(session)
+                        .wrap(from_fn(db::hold_connection)),
                 )
                 .wrap(from_fn(error_pages::render))
                 .wrap(from_fn(cookies::policy))

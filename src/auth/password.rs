@@ -2,9 +2,11 @@
 //! so a burst of log-ins can neither stall other pages nor pile up unbounded work.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
+use crate::db;
 use crate::error::AppError;
 
 /// bcrypt reads at most this many bytes; longer passwords are refused, never truncated.
@@ -65,7 +67,74 @@ impl Hasher {
         &self,
         f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        actix_web::web::block(f).await.map_err(AppError::internal)?
+        // Nobody else may use the request's connection while it waits for the hash.
+        db::release_connection();
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(AppError::internal)?;
+        let (result, cpu) = actix_web::web::block(move || {
+            let start = CpuClock::start();
+            let result = f();
+            (result, start.elapsed())
+        })
+        .await
+        .map_err(AppError::internal)?;
+        // The permit stays taken for a while after the hash, so that over time each
+        // permit uses at most HASH_CPU_SHARE of a core: a log-in storm then leaves the
+        // rest of the machine to the pages. The answer itself is not delayed.
+        let cooldown = cpu.mul_f64(1.0 / HASH_CPU_SHARE - 1.0);
+        actix_web::rt::spawn(async move {
+            actix_web::rt::time::sleep(cooldown).await;
+            drop(permit);
+        });
+        result
+    }
+}
+
+/// How much of a core one hashing permit may use on average (see `Hasher::blocking`).
+/// With one permit per core, hashing takes at most this share of the whole machine.
+pub const HASH_CPU_SHARE: f64 = 0.45;
+
+/// CPU time of the current thread (from /proc/thread-self/schedstat, no `unsafe`),
+/// falling back to wall time where that file does not exist.
+enum CpuClock {
+    Thread(Duration),
+    Wall(Instant),
+}
+
+impl CpuClock {
+    fn start() -> Self {
+        thread_cpu().map_or_else(|| Self::Wall(Instant::now()), Self::Thread)
+    }
+
+    fn elapsed(&self) -> Duration {
+        match self {
+            Self::Thread(start) => {
+                thread_cpu().map_or(Duration::ZERO, |now| now.saturating_sub(*start))
+            }
+            Self::Wall(start) => start.elapsed(),
+        }
+    }
+}
+
+/// The first field of schedstat: nanoseconds this thread has run on a CPU.
+fn thread_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cpu_clock_sees_the_work_of_a_hash() {
+        // schedstat is brought up to date at scheduler ticks (every 1–10 ms), so the
+        // hash must outlast several of them: cost 10 is about 60 ms.
+        let clock = CpuClock::start();
+        let _ = bcrypt::hash("some password", 10);
+        assert!(clock.elapsed() > Duration::ZERO);
     }
 }

@@ -4,7 +4,13 @@
 pub mod models;
 pub mod schema;
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -29,9 +35,6 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(4);
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-
-/// Advisory lock key held while migrating PostgreSQL (any constant; "tickbox" in ASCII).
-const MIGRATION_LOCK_KEY: i64 = 0x74_6963_6b62_6f78;
 
 /// A pooled connection plus whether it failed at the connection level and must
 /// not be handed out again.
@@ -108,7 +111,43 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> DbPool {
         .build_unchecked(Manager::new(url.clone()))
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool.
+/// The connection a request holds once it has checked one out (see [`hold_connection`]).
+type Slot = Arc<Mutex<Option<PooledConnection<Manager>>>>;
+
+tokio::task_local! {
+    static HELD: Slot;
+}
+
+/// Middleware: a GET or HEAD request checks out at most one connection, on its first
+/// query, and keeps it until its response is built, so loading the session, the
+/// counts and the list cost one checkout instead of one each.
+///
+/// Only for GET/HEAD: they carry no body, so a slow client cannot sit on a pooled
+/// connection while its body trickles in.
+pub async fn hold_connection(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        HELD.scope(Slot::default(), next.call(req)).await
+    } else {
+        next.call(req).await
+    }
+}
+
+/// Hands the request's held connection back to the pool, e.g. before seconds of
+/// password hashing; the next query checks out a connection again.
+pub fn release_connection() {
+    let _ = HELD.try_with(|slot| lock(slot).take());
+}
+
+fn lock(slot: &Slot) -> MutexGuard<'_, Option<PooledConnection<Manager>>> {
+    // The slot holds no invariant a panic could break.
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool: the request's held
+/// one if it has one (see [`hold_connection`]), else a fresh checkout.
 ///
 /// A connection whose error shows the database is gone is discarded, never reused.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
@@ -117,9 +156,32 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || run_blocking(&pool, f))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+    let held = HELD.try_with(Arc::clone).ok();
+    actix_web::web::block(move || match held {
+        Some(slot) => run_held(&pool, &slot, f),
+        None => run_blocking(&pool, f),
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}
+
+fn run_held<T>(
+    pool: &DbPool,
+    slot: &Slot,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut held = lock(slot);
+    let conn = match held.as_mut() {
+        Some(conn) => conn,
+        None => held.insert(pool.get().map_err(|e| AppError::Unavailable(e.into()))?),
+    };
+    let result = f(&mut conn.inner);
+    if matches!(result, Err(AppError::Unavailable(_))) {
+        conn.broken = true;
+        // Dropped now, so r2d2 discards it and the next query checks out another.
+        held.take();
+    }
+    result
 }
 
 /// [`run`] for code that is already off the async workers (CLI, background purge).
@@ -141,23 +203,31 @@ pub async fn ping(pool: &DbPool) -> Result<(), AppError> {
     run(pool, |conn| conn.ping().map_err(AppError::from)).await
 }
 
+/// Arbitrary, fixed: the PostgreSQL advisory lock that serialises migrations.
+const MIGRATION_LOCK: i64 = 0x0074_6963_6b62_6f78; // "tickbox" in ASCII
+
+type MigrationResult = Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>>;
+
 /// Applies pending migrations for the connection's backend; returns their names.
+///
+/// Several instances may start at once on one new database: the whole run is one
+/// transaction that first takes a lock, so the others wait, then find nothing
+/// pending. (Each migration becomes a savepoint inside it; both backends have
+/// transactional DDL, and no migration here needs to run outside a transaction.)
 pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
-    let names = |applied: Vec<diesel::migration::MigrationVersion<'_>>| {
-        applied.iter().map(ToString::to_string).collect::<Vec<_>>()
-    };
-    let applied = match conn {
-        DbConnection::Pg(c) => {
-            // Several processes may start against one database at once (two instances
-            // behind a proxy): a session-level advisory lock makes them migrate one
-            // after the other instead of racing on the same DDL. SQLite needs nothing:
-            // its write lock already serialises the migration transactions.
-            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
-            let applied = c.run_pending_migrations(PG_MIGRATIONS).map(names);
-            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
-            applied
+    fn names(applied: Vec<diesel::migration::MigrationVersion>) -> Vec<String> {
+        applied.iter().map(ToString::to_string).collect()
+    }
+    let applied: MigrationResult = match conn {
+        DbConnection::Pg(c) => c.transaction(|c| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .execute(c)?;
+            c.run_pending_migrations(PG_MIGRATIONS).map(names)
+        }),
+        // BEGIN EXCLUSIVE: other processes wait (busy_timeout) until this commits.
+        DbConnection::Sqlite(c) => {
+            c.exclusive_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(names))
         }
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
     };
     applied.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
 }

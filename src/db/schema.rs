@@ -13,6 +13,10 @@ diesel::table! {
         password_hash -> Text,
         theme -> Text,
         created_at -> Timestamp,
+        /// Kept by triggers on `todos` (migration todo_counts): not-done to-dos.
+        todos_active -> BigInt,
+        /// Kept by triggers on `todos`: done to-dos.
+        todos_completed -> BigInt,
     }
 }
 

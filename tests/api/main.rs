@@ -4,6 +4,7 @@ mod auth;
 mod cli;
 mod foundation;
 mod helpers;
+mod models;
 mod outage;
 mod sessions;
 mod todos;

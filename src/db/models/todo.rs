@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use time::{Date, PrimitiveDateTime};
 
-use crate::db::schema::todos;
+use crate::db::schema::{todos, users};
 use crate::db::DbConnection;
 
 pub const PAGE_SIZE: i64 = 50;
@@ -68,52 +68,95 @@ pub struct Counts {
     pub completed: i64,
 }
 
+type Backend = <DbConnection as diesel::Connection>::Backend;
+
+/// One user's to-dos, narrowed by the filter.
+fn mine(user_id: i64, filter: Filter) -> todos::BoxedQuery<'static, Backend> {
+    let query = todos::table.filter(todos::user_id.eq(user_id)).into_boxed();
+    match filter {
+        Filter::All => query,
+        Filter::Active => query.filter(todos::done.eq(false)),
+        Filter::Completed => query.filter(todos::done.eq(true)),
+    }
+}
+
 impl Todo {
     pub fn list(conn: &mut DbConnection, user_id: i64, spec: ListSpec) -> QueryResult<Vec<Todo>> {
-        let mut query = todos::table
-            .filter(todos::user_id.eq(user_id))
-            .select(Todo::as_select())
-            .into_boxed();
-        query = match spec.filter {
-            Filter::All => query,
-            Filter::Active => query.filter(todos::done.eq(false)),
-            Filter::Completed => query.filter(todos::done.eq(true)),
-        };
+        let offset = (spec.page - 1).saturating_mul(PAGE_SIZE);
         let desc = spec.descending;
-        query = match (spec.sort, desc) {
+        let query = mine(user_id, spec.filter).select(Todo::as_select());
+        let query = match (spec.sort, desc) {
             (Sort::Created, false) => query.order((todos::created_at.asc(), todos::id.asc())),
             (Sort::Created, true) => query.order((todos::created_at.desc(), todos::id.desc())),
             (Sort::Title, false) => query.order((todos::title.asc(), todos::id.asc())),
             (Sort::Title, true) => query.order((todos::title.desc(), todos::id.desc())),
-            // Undated to-dos last in both orders; `IS NULL` sorts the same on both backends.
-            (Sort::Due, false) => query.order((
-                todos::due.is_null().asc(),
-                todos::due.asc(),
-                todos::id.asc(),
-            )),
-            (Sort::Due, true) => query.order((
-                todos::due.is_null().asc(),
-                todos::due.desc(),
-                todos::id.desc(),
-            )),
+            (Sort::Due, _) => return Self::list_by_due(conn, user_id, spec, offset),
         };
-        query
-            .limit(PAGE_SIZE)
-            .offset((spec.page - 1).saturating_mul(PAGE_SIZE))
-            .load(conn)
+        query.limit(PAGE_SIZE).offset(offset).load(conn)
     }
 
+    /// Undated to-dos come last in both orders. One `ORDER BY due IS NULL, due` would
+    /// sort every matching row; as two index range scans (dated, then undated) a page
+    /// reads only its own rows, however many to-dos the user has.
+    fn list_by_due(
+        conn: &mut DbConnection,
+        user_id: i64,
+        spec: ListSpec,
+        offset: i64,
+    ) -> QueryResult<Vec<Todo>> {
+        let dated = mine(user_id, spec.filter)
+            .filter(todos::due.is_not_null())
+            .select(Todo::as_select());
+        let dated = if spec.descending {
+            dated.order((todos::due.desc(), todos::id.desc()))
+        } else {
+            dated.order((todos::due.asc(), todos::id.asc()))
+        };
+        let mut page: Vec<Todo> = dated.limit(PAGE_SIZE).offset(offset).load(conn)?;
+        let have = page.len() as i64;
+        if have == PAGE_SIZE {
+            return Ok(page);
+        }
+        // How many dated to-dos precede the undated ones: known from this page unless
+        // the page starts after the last of them.
+        let dated_total = if have > 0 || offset == 0 {
+            offset + have
+        } else {
+            mine(user_id, spec.filter)
+                .filter(todos::due.is_not_null())
+                .count()
+                .get_result(conn)?
+        };
+        let undated = mine(user_id, spec.filter)
+            .filter(todos::due.is_null())
+            .select(Todo::as_select());
+        let undated = if spec.descending {
+            undated.order(todos::id.desc())
+        } else {
+            undated.order(todos::id.asc())
+        };
+        page.extend(
+            undated
+                .limit(PAGE_SIZE - have)
+                .offset((offset - dated_total).max(0))
+                .load::<Todo>(conn)?,
+        );
+        Ok(page)
+    }
+
+    /// Active and completed counts, kept on the users row by triggers.
     pub fn counts(conn: &mut DbConnection, user_id: i64) -> QueryResult<Counts> {
-        let rows: Vec<(bool, i64)> = todos::table
-            .filter(todos::user_id.eq(user_id))
-            .group_by(todos::done)
-            .select((todos::done, diesel::dsl::count_star()))
-            .load(conn)?;
-        let count = |done: bool| rows.iter().find(|(d, _)| *d == done).map_or(0, |(_, n)| *n);
-        Ok(Counts {
-            active: count(false),
-            completed: count(true),
-        })
+        let counts = users::table
+            .find(user_id)
+            .select((users::todos_active, users::todos_completed))
+            .first::<(i64, i64)>(conn)
+            .optional()?;
+        Ok(
+            counts.map_or_else(Counts::default, |(active, completed)| Counts {
+                active,
+                completed,
+            }),
+        )
     }
 
     pub fn find_for_user(
