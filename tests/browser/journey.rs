@@ -126,6 +126,15 @@ async fn walk_the_whole_story(base: &str, username: &str, secure: bool) {
         .text(".field-error[data-field=title]")
         .await
         .is_empty());
+    // Switching theme right here comes back to the edit form (not a 405 for the
+    // form's POST-only address), in either direction.
+    for theme in ["dark", "light"] {
+        browser
+            .click_and_load(&format!(".theme-switch button[value={theme}]"))
+            .await;
+        assert_eq!(browser.theme().await, theme);
+        assert_eq!(browser.text("h1").await, "Edit to-do");
+    }
     browser.fill("#title", "Call mum on Sunday").await;
     browser
         .click_and_load("form.stack button[type=submit]")
