@@ -62,7 +62,6 @@ def pooled(items):
         "bad": sum(p["bad"] for p in items),
         "err": sum(sum(p["socket_errors"].values()) for p in items),
         "server_cpu_s": sum(p.get("server_cpu_s", 0) for p in items),
-        "db_cpu_s": sum(p.get("db_cpu_s", 0) for p in items),
         "rounds_rps": [round(p["rps"]) for p in items],
     }
 
@@ -124,13 +123,13 @@ def table(run):
         ("e", "readers during log-in storm"),
         ("f", "tickbox GET /todos, SQLite"),
     ]
-    lines = [f"{'part':<5}{'what':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'bad':>6}{'err':>5}{'CPU s srv/db':>13}"]
+    lines = [f"{'part':<5}{'what':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'bad':>6}{'err':>5}{'srv CPU s':>10}"]
     for key, what in rows:
         p = s.get(key)
         if not p:
             continue
         lines.append(
-            f"{key:<5}{what:<40}{p['rps']:>9.0f}{p['p50']:>9.2f}{p['p99']:>9.2f}{p['bad']:>6}{p['err']:>5}{p['server_cpu_s']:>7.1f}/{p.get('db_cpu_s', 0):<5.0f}"
+            f"{key:<5}{what:<40}{p['rps']:>9.0f}{p['p50']:>9.2f}{p['p99']:>9.2f}{p['bad']:>6}{p['err']:>5}{p['server_cpu_s']:>10.1f}"
         )
         if key in ("a", "b"):
             lines[-1] += f"   rounds {p['rounds_rps']}"
@@ -147,6 +146,9 @@ def table(run):
     lines.append("targets (same run):")
     for name, value in s["targets"].items():
         lines.append(f"  {name:<32} {value}")
+    trips = {k[len("round_trips_"):]: v for k, v in meta.items() if k.startswith("round_trips_")}
+    if trips:
+        lines.append("database statements per request: " + ", ".join(f"{k} {v}" for k, v in trips.items()))
     rss_limit = meta.get("limit_peak_rss_kb")
     if rss_limit:
         lines.append(f"  (limit reference peak RSS {int(rss_limit) / 1024:.1f} MiB)")

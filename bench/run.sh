@@ -212,23 +212,20 @@ PY
 # ---------------------------------------------------------------- measuring
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# CPU seconds of the database server's processes (its backends live as long as the pools)
-db_cpu_s() { ps -C postgres -o times= | awk '{s += $1} END {print s + 0}'; }
 # run_wrk NAME PORT SECONDS CONNS THREADS (BENCH_* env set by the caller); records
 # the wrk JSON plus the server's CPU seconds during the part
 run_wrk() {
-  local name=$1 port=$2 secs=$3 conns=$4 threads=$5 c0 c1 d0 d1
-  c0=$(cpu_ticks "$SERVER_PID"); d0=$(db_cpu_s)
+  local name=$1 port=$2 secs=$3 conns=$4 threads=$5 c0 c1
+  c0=$(cpu_ticks "$SERVER_PID")
   BENCH_OUT="$WORK/part-$name.json" BENCH_CONNS=$conns \
     timeout $((secs + 60)) wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 30s \
     -s "$SHARED/wrk/bench.lua" "http://127.0.0.1:$port" > "$WORK/wrk-$name.txt" 2>&1
-  c1=$(cpu_ticks "$SERVER_PID"); d1=$(db_cpu_s)
-  python3 - "$WORK/part-$name.json" "$(( c1 - c0 ))" "$(getconf CLK_TCK)" "$(( d1 - d0 ))" <<'PY'
+  c1=$(cpu_ticks "$SERVER_PID")
+  python3 - "$WORK/part-$name.json" "$(( c1 - c0 ))" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
-path, ticks, hz, db = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+path, ticks, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 d = json.load(open(path))
 d["server_cpu_s"] = round(ticks / hz, 2)
-d["db_cpu_s"] = db
 json.dump(d, open(path, "w"))
 PY
 }
@@ -264,6 +261,31 @@ check_page "$TB" "$BULK" /todos 50
 check_page "$TB" "$BULK" "/todos?filter=completed&sort=due" 50
 check_page "$TB" "$READER" /todos 20
 echo "page_bytes=$(wc -c < "$WORK/page")" >> "$META"
+
+# Database round trips per page: a second server on the same database logs every
+# statement (RUST_LOG=tickbox::db::query=trace); statements per request over 20
+# sequential requests of each kind.
+COUNT_PORT=18082
+DATABASE_URL=$PG_DB BIND=127.0.0.1:$COUNT_PORT SECRET_KEY=$SECRET BCRYPT_COST=12 \
+  RUST_LOG=info,tickbox::db::query=trace "$TICKBOX" serve > "$WORK/count.log" 2>&1 &
+COUNT_PID=$!; PIDS+=($COUNT_PID)
+wait_up $COUNT_PORT $COUNT_PID
+CB=http://127.0.0.1:$COUNT_PORT
+round_trips() { # round_trips NAME CMD... (the command's URL is on the counting server)
+  local before after
+  before=$(grep -c ' query sql=' "$WORK/count.log" || true)
+  for _ in $(seq 1 20); do "${@:2}" > /dev/null; done
+  after=$(grep -c ' query sql=' "$WORK/count.log" || true)
+  echo "round_trips_$1=$(python3 -c "print(round(($after - $before) / 20, 2))")" >> "$META"
+}
+round_trips get_todos "${CURL[@]}" -H "Cookie: $READER" "$CB/todos"
+round_trips get_todos_100k_due "${CURL[@]}" -H "Cookie: $BULK" "$CB/todos?filter=completed&sort=due"
+round_trips get_home "${CURL[@]}" -H "Cookie: $READER" "$CB/"
+round_trips get_login_anonymous "${CURL[@]}" "$CB/login"
+WRITER_CSRF=$("${CURL[@]}" -H "Cookie: $WRITER" "$CB/todos" | csrf_of)
+round_trips post_todos_and_follow "${CURL[@]}" -L -H "Cookie: $WRITER" --data-urlencode "csrf_token=$WRITER_CSRF" \
+  --data-urlencode "title=counted" "$CB/todos"
+kill $COUNT_PID
 
 if has a; then
   LIMIT_DB=$(fresh_pg_db tickbox_bench_limit)

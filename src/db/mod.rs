@@ -12,7 +12,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -58,6 +58,12 @@ impl Manager {
     }
 
     pub fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        let mut conn = self.establish()?;
+        conn.set_instrumentation(log_query);
+        Ok(conn)
+    }
+
+    fn establish(&self) -> Result<DbConnection, ConnectionError> {
         match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
             DatabaseUrl::Sqlite(path) => {
@@ -73,6 +79,19 @@ impl Manager {
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
+        }
+    }
+}
+
+/// Every statement at `RUST_LOG=tickbox::db::query=trace`: how the round trips of a
+/// page are counted (bench/run.sh, PERFORMANCE.md). The SQL only: bound values carry
+/// session state and tokens.
+fn log_query(event: InstrumentationEvent<'_>) {
+    if let InstrumentationEvent::StartQuery { query, .. } = event {
+        if tracing::enabled!(target: "tickbox::db::query", tracing::Level::TRACE) {
+            let text = query.to_string();
+            let sql = text.split(" -- binds: ").next().unwrap_or_default();
+            tracing::trace!(target: "tickbox::db::query", sql, "query");
         }
     }
 }
