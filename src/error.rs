@@ -99,9 +99,9 @@ impl From<DieselError> for AppError {
                 _,
             )
             | DieselError::BrokenTransactionManager => Self::Unavailable(e.into()),
-            // Two transactions that locked the same rows in opposite order (e.g. the
-            // to-do count triggers against an account deletion): one was cancelled and
-            // is safe to retry.
+            // Two transactions lost a race the database broke (PostgreSQL's 40001, or a
+            // deadlock, 40P01, which Diesel does not name): nothing was written, and the
+            // same request will very likely succeed if sent again, so 503, not 500.
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 Self::Unavailable(e.into())
             }
@@ -136,5 +136,48 @@ impl From<actix_session::SessionInsertError> for AppError {
 impl From<tera::Error> for AppError {
     fn from(e: tera::Error) -> Self {
         Self::internal(anyhow::anyhow!("template: {e:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> AppError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned())).into()
+    }
+
+    #[test]
+    fn lost_races_are_503_and_unknown_failures_500() {
+        let status = |e: AppError| e.status_code();
+        assert_eq!(
+            status(db_error(
+                DatabaseErrorKind::SerializationFailure,
+                "could not serialize access"
+            )),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(db_error(DatabaseErrorKind::Unknown, "deadlock detected")),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(db_error(DatabaseErrorKind::Unknown, "database is locked")),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(db_error(
+                DatabaseErrorKind::CheckViolation,
+                "title too long"
+            )),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            status(db_error(
+                DatabaseErrorKind::UniqueViolation,
+                "UNIQUE constraint failed: users.username_key"
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
 }

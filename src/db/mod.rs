@@ -222,12 +222,31 @@ pub async fn ping(pool: &DbPool) -> Result<(), AppError> {
     run(pool, |conn| conn.ping().map_err(AppError::from)).await
 }
 
+/// Arbitrary, fixed: the PostgreSQL advisory lock that serialises migrations.
+const MIGRATION_LOCK: i64 = 0x0074_6963_6b62_6f78; // "tickbox" in ASCII
+
+type MigrationResult = Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>>;
+
 /// Applies pending migrations for the connection's backend; returns their names.
+///
+/// Several instances may start at once on one new database: the whole run is one
+/// transaction that first takes a lock, so the others wait, then find nothing
+/// pending. (Each migration becomes a savepoint inside it; both backends have
+/// transactional DDL, and no migration here needs to run outside a transaction.)
 pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
-    let applied = match conn {
-        DbConnection::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS),
-        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    fn names(applied: Vec<diesel::migration::MigrationVersion>) -> Vec<String> {
+        applied.iter().map(ToString::to_string).collect()
     }
-    .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-    Ok(applied.iter().map(ToString::to_string).collect())
+    let applied: MigrationResult = match conn {
+        DbConnection::Pg(c) => c.transaction(|c| {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .execute(c)?;
+            c.run_pending_migrations(PG_MIGRATIONS).map(names)
+        }),
+        // BEGIN EXCLUSIVE: other processes wait (busy_timeout) until this commits.
+        DbConnection::Sqlite(c) => {
+            c.exclusive_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(names))
+        }
+    };
+    applied.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
 }

@@ -89,8 +89,9 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/{id}")
+                    .route(get().to(todos::edit::show_todo))
                     .route(web::post().to(todos::edit::update_todo))
-                    .default_service(allow("POST")),
+                    .default_service(allow("GET, HEAD, POST")),
             )
             .service(
                 web::resource("/{id}/edit")

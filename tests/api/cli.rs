@@ -124,6 +124,35 @@ fn help_and_version_are_usual() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+#[test]
+fn processes_starting_together_on_a_new_database_migrate_it_once() {
+    // Two instances behind one proxy start at the same moment on the same database.
+    let db = TestDb::new();
+    let dir = temp_dir();
+    let env = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("SECRET_KEY", SECRET_KEY),
+    ];
+    let children: Vec<Child> = (0..4)
+        .map(|_| {
+            tickbox(&dir, &env)
+                .arg("migrate")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 #[tokio::test]
 async fn create_user_reads_the_password_from_stdin_and_the_account_can_log_in() {
     let db = TestDb::new();

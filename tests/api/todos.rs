@@ -280,6 +280,26 @@ async fn adding_and_editing_validate_every_boundary_and_keep_what_was_typed() {
         assert_eq!(field_errors(&html), vec![field]);
         assert!(html.contains(&format!(r#"value="{due}""#)));
     }
+    // The failed edit's address answers GET too (a theme switch returns to the
+    // Referer, a reload asks for it): it leads to the edit form, view kept.
+    let res = app
+        .client
+        .post(app.url("/theme"))
+        .header("Referer", app.url(&edit))
+        .form(&[("theme", "dark"), ("csrf_token", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), edit);
+    let res = app.get(&edit).await;
+    assert_eq!(
+        (res.status(), location(&res)),
+        (
+            StatusCode::SEE_OTHER,
+            format!("/todos/{id}/edit?filter=active")
+        )
+    );
+    assert_eq!(app.get(&location(&res)).await.status(), StatusCode::OK);
     let res = app
         .post_raw(
             &edit,

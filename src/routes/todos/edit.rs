@@ -9,6 +9,7 @@ use crate::auth::guard::CurrentUser;
 use crate::auth::validation::FieldErrors;
 use crate::db::{self, models::now, models::todo::Todo};
 use crate::error::AppError;
+use crate::routes::auth::see_other;
 use crate::state::State;
 use crate::web::page::render;
 
@@ -55,6 +56,14 @@ pub async fn edit_form(
         "todos/edit.html",
         &edit_page(id, form, FieldErrors::new(), &query),
     )
+}
+
+/// `GET /todos/{id}`: the address a failed edit re-renders at. A theme switch or a
+/// reload there comes back with GET, so send the person to the edit form rather than
+/// answer 405 to a page they were just looking at.
+pub async fn show_todo(id: web::Path<i64>, query: web::Query<ListQuery>) -> HttpResponse {
+    let query = ListState(query.spec()).query();
+    see_other(&format!("/todos/{}/edit{query}", id.into_inner()), None)
 }
 
 pub async fn update_todo(
