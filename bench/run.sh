@@ -20,7 +20,8 @@
 # Env: DURATION=10 ROUNDS=3 CONNS=64 STORM_CLIENTS=16 STORM_READERS=16 WRITE_CONNS=16
 #      PG_URL=postgres://postgres@127.0.0.1:5432  (a server where we may create databases)
 #      SHARED=../shared/bench  OUT=bench/results/latest.json  PARTS="a c d e f"
-#      NO_BUILD=1 to reuse existing binaries; TICKBOX_BIN=path to measure another build.
+#      NO_BUILD=1 to reuse existing binaries; TICKBOX_BIN=path to measure another build;
+#      LOAD_WAIT_S=600 LOAD_MAX=1 to wait first for a quiet machine.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,6 +68,16 @@ if [ -z "${NO_BUILD:-}" ]; then
 fi
 TICKBOX=${TICKBOX_BIN:-$TARGET/release/tickbox}
 LIMIT=$TARGET/bench-limit/release/tickbox-limit
+
+# With LOAD_WAIT_S>0, first wait (up to that long) for the machine to calm down:
+# 1-minute load average at most LOAD_MAX (default: half the cores).
+LOAD_MAX=${LOAD_MAX:-$(python3 -c "import os; print(os.cpu_count() / 2)")}
+waited=0
+while [ "$waited" -lt "${LOAD_WAIT_S:-0}" ] &&
+  python3 -c "import os, sys; sys.exit(os.getloadavg()[0] <= $LOAD_MAX)"; do
+  log "load $(cut -d' ' -f1 /proc/loadavg) > $LOAD_MAX; waiting"
+  sleep 15; waited=$((waited + 15))
+done
 
 # ---------------------------------------------------------------- servers
 
