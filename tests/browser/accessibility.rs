@@ -72,7 +72,7 @@ async fn every_page_has_no_serious_accessibility_violations_in_either_theme() {
     let axe = tools::axe_source();
     let db = TestDb::new();
     let app = Tickbox::start(&db.url, &[]);
-    let driver = Chromedriver::start();
+    let driver = Chromedriver::start().await;
     let profile = Profile::new();
     let browser = Browser::open(&driver, &profile, &app.url()).await;
     let mut audit = Audit {

@@ -33,7 +33,7 @@ async fn the_same_story_works_through_nginx_with_tls() {
 /// Sign up, manage to-dos, switch theme, log out, come back with remember-me
 /// after the browser was closed.
 async fn walk_the_whole_story(base: &str, username: &str, secure: bool) {
-    let driver = Chromedriver::start();
+    let driver = Chromedriver::start().await;
     let profile = Profile::new();
     let browser = Browser::open(&driver, &profile, base).await;
 

@@ -13,7 +13,7 @@ use crate::support::PASSWORD;
 async fn a_person_can_do_everything_with_the_keyboard_alone() {
     let db = TestDb::new();
     let app = Tickbox::start(&db.url, &[]);
-    let driver = Chromedriver::start();
+    let driver = Chromedriver::start().await;
     let profile = Profile::new();
     let browser = Browser::open(&driver, &profile, &app.url()).await;
 

@@ -11,6 +11,7 @@ use fantoccini::error::CmdError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::process::Process;
 use super::{tools, TempDir};
@@ -30,17 +31,31 @@ const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-quic",
 ];
 
-/// chromedriver on a random loopback port.
+/// One browser at a time: on a small machine several Chromiums at once only slow
+/// each other down (and everything else the tests run).
+static BROWSER_SLOT: Semaphore = Semaphore::const_new(1);
+
+/// chromedriver on a random loopback port (holding the browser slot).
 pub struct Chromedriver {
     pub url: String,
     _process: Process,
+    _slot: SemaphorePermit<'static>,
 }
 
 impl Chromedriver {
-    pub fn start() -> Self {
+    pub async fn start() -> Self {
+        let slot = BROWSER_SLOT.acquire().await.expect("the browser slot");
         tools::chromium();
         let mut command = Command::new(tools::chromedriver());
         command.arg("--port=0");
+        // For debugging a slow or failing run: chromedriver's verbose log, one file each.
+        if let Some(dir) = std::env::var_os("TICKBOX_CHROMEDRIVER_LOG") {
+            let path =
+                std::path::Path::new(&dir).join(format!("chromedriver-{}.log", super::unique()));
+            command
+                .arg("--verbose")
+                .arg(format!("--log-path={}", path.display()));
+        }
         let mut process = Process::spawn("chromedriver", command);
         let port: u16 = process.wait_for_line(Duration::from_secs(30), |line| {
             let rest = line.split("started successfully on port ").nth(1)?;
@@ -49,6 +64,7 @@ impl Chromedriver {
         Self {
             url: format!("http://127.0.0.1:{port}"),
             _process: process,
+            _slot: slot,
         }
     }
 }
