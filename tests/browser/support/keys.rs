@@ -8,17 +8,13 @@ use serde_json::json;
 use super::browser::Browser;
 
 /// Describes the focused element and whether it shows a focus indicator (an
-/// outline or a box shadow, or Chromium's own inside a date input).
+/// outline or a box shadow).
 const FOCUS_INDICATOR: &str = r#"
 const el = document.activeElement;
 const style = el ? getComputedStyle(el) : null;
 const outline = style && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
 const shadow = style && style.boxShadow !== 'none';
-// Chromium moves Tab through a date input's own parts (month, day, year, picker
-// button); on the picker button the input itself is not :focus and Chromium draws
-// its native ring around the button instead of the page's.
-const native = el && el.type === 'date' && !el.matches(':focus');
-return { visible: Boolean(outline || shadow || native), element: el ? el.outerHTML.slice(0, 120) : null };
+return { visible: Boolean(outline || shadow), element: el ? el.outerHTML.slice(0, 120) : null };
 "#;
 
 impl Browser {
