@@ -12,7 +12,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 
-use diesel::connection::{InstrumentationEvent, SimpleConnection};
+use diesel::connection::{InstrumentationEvent, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -130,37 +130,121 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> DbPool {
         .build_unchecked(Manager::new(url.clone()))
 }
 
-/// The connection a request holds once it has checked one out (see [`hold_connection`]).
-type Slot = Arc<Mutex<Option<PooledConnection<Manager>>>>;
+/// What a request holds (see [`hold_connection`]).
+#[derive(Default)]
+struct Held {
+    conn: Option<PooledConnection<Manager>>,
+    /// GET/HEAD check a connection out on their first query. Other requests use one
+    /// only from [`begin_request_transaction`] on.
+    lazy: bool,
+    /// A transaction spanning the rest of the request is open on `conn`. (Should the
+    /// connection go back to the pool with it still open, r2d2 discards it: Diesel
+    /// reports a connection inside a transaction as broken.)
+    transaction: bool,
+}
+
+type Slot = Arc<Mutex<Held>>;
 
 tokio::task_local! {
     static HELD: Slot;
 }
 
-/// Middleware: a GET or HEAD request checks out at most one connection, on its first
-/// query, and keeps it until its response is built, so loading the session, the
-/// counts and the list cost one checkout instead of one each.
+/// Middleware around the session layer: the request's database context.
 ///
-/// Only for GET/HEAD: they carry no body, so a slow client cannot sit on a pooled
-/// connection while its body trickles in.
+/// A GET or HEAD request checks out at most one connection, on its first query, and
+/// keeps it until its response is built, so loading the session, the counts and the
+/// list cost one checkout instead of one each. Other requests check out per query
+/// (their body may trickle in slowly, and must not sit on a pooled connection),
+/// unless a handler opens a request transaction: that is committed here, after the
+/// session has been saved and before the response leaves.
 pub async fn hold_connection(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if matches!(*req.method(), Method::GET | Method::HEAD) {
-        HELD.scope(Slot::default(), next.call(req)).await
-    } else {
-        next.call(req).await
+    let lazy = matches!(*req.method(), Method::GET | Method::HEAD);
+    let slot = Slot::new(Mutex::new(Held {
+        lazy,
+        ..Held::default()
+    }));
+    let res = HELD.scope(Arc::clone(&slot), next.call(req)).await;
+    let keep = res
+        .as_ref()
+        .is_ok_and(|res| !res.status().is_server_error());
+    end_request_transaction(slot, keep).await?;
+    res
+}
+
+/// Opens a transaction that spans the rest of the request: the handler's writes and
+/// the session row that actix-session saves after the handler has returned. It is
+/// committed before the response is sent (an unknown commit outcome answers 503) and
+/// rolled back when the request fails. Registration uses it so that the account and
+/// its logged-in session are one transaction. Writes inside it that may fail (a
+/// unique key) belong in `conn.transaction(..)`, a savepoint, so the rest stands.
+pub async fn begin_request_transaction(pool: &DbPool) -> Result<(), AppError> {
+    let slot = HELD
+        .try_with(Arc::clone)
+        .map_err(|_| AppError::internal(anyhow::anyhow!("no request database scope")))?;
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut held = lock(&slot);
+        if held.transaction {
+            return Ok(());
+        }
+        let conn = match held.conn.as_mut() {
+            Some(conn) => conn,
+            None => held
+                .conn
+                .insert(pool.get().map_err(|e| AppError::Unavailable(e.into()))?),
+        };
+        Transactions::begin_transaction(&mut conn.inner)?;
+        held.transaction = true;
+        Ok(())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+}
+
+type Transactions = <DbConnection as Connection>::TransactionManager;
+
+async fn end_request_transaction(slot: Slot, commit: bool) -> Result<(), AppError> {
+    if !lock(&slot).transaction {
+        return Ok(());
     }
+    actix_web::web::block(move || {
+        let mut held = lock(&slot);
+        held.transaction = false;
+        let Some(conn) = held.conn.as_mut() else {
+            return Ok(());
+        };
+        let ended = if commit {
+            Transactions::commit_transaction(&mut conn.inner)
+        } else {
+            Transactions::rollback_transaction(&mut conn.inner)
+        };
+        ended.map_err(|e| {
+            // Whether a failed COMMIT took effect is unknown: 503, and this
+            // connection is not trusted again.
+            conn.broken = true;
+            AppError::Unavailable(e.into())
+        })
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
 }
 
 /// Hands the request's held connection back to the pool, e.g. before seconds of
-/// password hashing; the next query checks out a connection again.
+/// password hashing; the next query checks out a connection again. A connection
+/// with the request's transaction open stays.
 pub fn release_connection() {
-    let _ = HELD.try_with(|slot| lock(slot).take());
+    let _ = HELD.try_with(|slot| {
+        let mut held = lock(slot);
+        if !held.transaction {
+            held.conn.take();
+        }
+    });
 }
 
-fn lock(slot: &Slot) -> MutexGuard<'_, Option<PooledConnection<Manager>>> {
+fn lock(slot: &Slot) -> MutexGuard<'_, Held> {
     // The slot holds no invariant a panic could break.
     slot.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -190,15 +274,23 @@ fn run_held<T>(
     f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
     let mut held = lock(slot);
-    let conn = match held.as_mut() {
+    if held.conn.is_none() && !held.lazy {
+        drop(held);
+        return run_blocking(pool, f);
+    }
+    let conn = match held.conn.as_mut() {
         Some(conn) => conn,
-        None => held.insert(pool.get().map_err(|e| AppError::Unavailable(e.into()))?),
+        None => held
+            .conn
+            .insert(pool.get().map_err(|e| AppError::Unavailable(e.into()))?),
     };
     let result = f(&mut conn.inner);
     if matches!(result, Err(AppError::Unavailable(_))) {
         conn.broken = true;
-        // Dropped now, so r2d2 discards it and the next query checks out another.
-        held.take();
+        // Dropped now, so r2d2 discards it and the next query checks out another;
+        // a transaction open on it is gone with it.
+        held.conn.take();
+        held.transaction = false;
     }
     result
 }

@@ -357,6 +357,88 @@ async fn racing_sign_ups_for_one_name_give_one_account_and_one_422() {
     }
 }
 
+/// Makes the database refuse to store a logged-in session (a real trigger, no mock).
+fn refuse_logged_in_sessions(app: &TestApp, refuse: bool) {
+    let postgres = app.db.url.starts_with("postgres");
+    let sql = match (postgres, refuse) {
+        (true, true) => {
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; \
+             CREATE TRIGGER refuse BEFORE INSERT ON sessions FOR EACH ROW \
+             WHEN (NEW.user_id IS NOT NULL) EXECUTE FUNCTION refuse();"
+        }
+        (true, false) => "DROP TRIGGER refuse ON sessions; DROP FUNCTION refuse();",
+        (false, true) => {
+            "CREATE TRIGGER refuse BEFORE INSERT ON sessions \
+             WHEN NEW.user_id IS NOT NULL BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+        }
+        (false, false) => "DROP TRIGGER refuse;",
+    };
+    with_db(app, |conn| {
+        diesel::connection::SimpleConnection::batch_execute(conn, sql)
+    });
+}
+
+#[tokio::test]
+async fn an_account_and_its_session_are_created_together_or_not_at_all() {
+    let app = spawn_app().await;
+    let accounts = |app: &TestApp| {
+        with_db(app, |conn| {
+            use diesel::prelude::*;
+            tickbox::db::schema::users::table
+                .count()
+                .get_result::<i64>(conn)
+        })
+    };
+    refuse_logged_in_sessions(&app, true);
+    let (status, _) = sign_up(
+        &app,
+        "quinn",
+        "q@example.com",
+        STRONG_PASSWORD,
+        STRONG_PASSWORD,
+    )
+    .await;
+    assert!(status.is_server_error(), "{status}");
+    assert_eq!(accounts(&app), 0, "no account without its session");
+
+    // The same sign-up works once sessions can be stored: nothing was left behind.
+    refuse_logged_in_sessions(&app, false);
+    let (status, _) = sign_up(
+        &app,
+        "quinn",
+        "q@example.com",
+        STRONG_PASSWORD,
+        STRONG_PASSWORD,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(accounts(&app), 1);
+    assert_eq!(app.get("/todos").await.status(), StatusCode::OK);
+
+    // A taken name is a 422 whose session still works for the next try.
+    let other = app.new_browser();
+    let (status, _) = sign_up(
+        &other,
+        "Quinn",
+        "o@example.com",
+        STRONG_PASSWORD,
+        STRONG_PASSWORD,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = sign_up(
+        &other,
+        "quinn2",
+        "o@example.com",
+        STRONG_PASSWORD,
+        STRONG_PASSWORD,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(accounts(&app), 2);
+}
+
 #[tokio::test]
 async fn log_in_by_username_or_email_ignoring_case_and_land_on_todos() {
     let app = spawn_app().await;

@@ -12,7 +12,8 @@ use diesel::{Connection, PgConnection};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::HeaderMap;
 use reqwest::{redirect, Client, Response, StatusCode, Url};
-use tickbox::config::Config;
+use tickbox::config::{Config, DatabaseUrl};
+use tickbox::db::{self, DbConnection};
 use tickbox::startup::Application;
 
 pub const STRONG_PASSWORD: &str = "vX9#qL2!mTq7";
@@ -387,4 +388,11 @@ pub fn set_cookies(res: &Response) -> Vec<String> {
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
         .collect()
+}
+
+/// Runs `f` on the test's database through tickbox's own connection layer.
+pub fn with_db<T>(app: &TestApp, f: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>) -> T {
+    let url = DatabaseUrl::parse(&app.db.url).expect("a database URL");
+    let pool = db::build_pool(&url, 1);
+    db::run_blocking(&pool, |conn| Ok(f(conn)?)).expect("a database call")
 }

@@ -3,19 +3,10 @@
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use tickbox::config::DatabaseUrl;
 use tickbox::db::models::{now, session};
 use tickbox::db::schema::sessions;
-use tickbox::db::{self, DbConnection};
 
 use crate::helpers::*;
-
-/// Runs `f` on the test's database through tickbox's own connection layer.
-fn with_db<T>(app: &TestApp, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> T {
-    let url = DatabaseUrl::parse(&app.db.url).expect("a database URL");
-    let pool = db::build_pool(&url, 1);
-    db::run_blocking(&pool, |conn| Ok(f(conn)?)).expect("a database call")
-}
 
 #[tokio::test]
 async fn an_expired_session_is_logged_out_and_purged() {

@@ -3,6 +3,7 @@
 use actix_session::SessionExt;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::guard::CurrentUser;
@@ -81,8 +82,14 @@ pub async fn register(
     let hash = state.hasher.hash(form.password).await?;
     let theme = Theme::of(&req);
     let (name, mail) = (username.clone(), email.clone());
+    // The account and the logged-in session row (saved by actix-session after this
+    // handler) commit together, or neither does.
+    db::begin_request_transaction(&state.pool).await?;
     let inserted = db::run(&state.pool, move |conn| {
-        Ok(NewUser::new(&name, &mail, &hash, theme.as_str()).insert(conn)?)
+        // A savepoint: a taken name undoes only this insert, and the 422 page's
+        // session still saves.
+        Ok(conn
+            .transaction(|conn| NewUser::new(&name, &mail, &hash, theme.as_str()).insert(conn))?)
     })
     .await;
     let user_id = match inserted {
