@@ -5,6 +5,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use crate::common::TempDir;
 use crate::helpers::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tickbox");
@@ -19,21 +20,6 @@ fn tickbox(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
         cmd.env(k, v);
     }
     cmd
-}
-
-fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tickbox-cli-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(0u8)
 }
 
 fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
@@ -54,7 +40,7 @@ fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
 
 #[test]
 fn bad_configuration_stops_with_one_line_naming_the_variable_and_status_2() {
-    let dir = temp_dir();
+    let dir = TempDir::new("cli");
     let long_key = "k".repeat(64);
     let cases: &[(&[(&str, &str)], &str)] = &[
         (&[("DATABASE_URL", "mysql://nope")], "DATABASE_URL"),
@@ -86,12 +72,11 @@ fn bad_configuration_stops_with_one_line_naming_the_variable_and_status_2() {
         assert!(lines[0].contains(var), "{vars:?}: {stderr}");
         assert!(!stderr.contains("panicked"));
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn a_real_environment_variable_wins_over_dot_env() {
-    let dir = temp_dir();
+    let dir = TempDir::new("cli");
     std::fs::write(dir.join(".env"), "BCRYPT_COST=99\nBIND=nonsense\n").unwrap();
     let out = tickbox(&dir, &[("BCRYPT_COST", "5")])
         .arg("migrate")
@@ -104,12 +89,11 @@ fn a_real_environment_variable_wins_over_dot_env() {
         stderr.contains("BIND") && !stderr.contains("BCRYPT_COST"),
         "{stderr}"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn help_and_version_are_usual() {
-    let dir = temp_dir();
+    let dir = TempDir::new("cli");
     let out = tickbox(&dir, &[]).arg("--version").output().unwrap();
     assert!(out.status.success());
     assert_eq!(
@@ -121,14 +105,13 @@ fn help_and_version_are_usual() {
     for command in ["serve", "migrate", "create-user", "set-password"] {
         assert!(help.contains(command), "{help}");
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn processes_starting_together_on_a_new_database_migrate_it_once() {
     // Two instances behind one proxy start at the same moment on the same database.
     let db = TestDb::new();
-    let dir = temp_dir();
+    let dir = TempDir::new("cli");
     let env = [
         ("DATABASE_URL", db.url.as_str()),
         ("SECRET_KEY", SECRET_KEY),
@@ -156,7 +139,7 @@ fn processes_starting_together_on_a_new_database_migrate_it_once() {
 #[tokio::test]
 async fn create_user_reads_the_password_from_stdin_and_the_account_can_log_in() {
     let db = TestDb::new();
-    let dir = temp_dir();
+    let dir = TempDir::new("cli");
     let env = [
         ("DATABASE_URL", db.url.as_str()),
         ("SECRET_KEY", SECRET_KEY),
@@ -216,7 +199,6 @@ async fn create_user_reads_the_password_from_stdin_and_the_account_can_log_in() 
     .await;
     let res = app.login("operator", STRONG_PASSWORD).await;
     assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
@@ -225,7 +207,7 @@ async fn set_password_replaces_the_password_and_ends_the_users_sessions() {
     app.register("carol").await;
     assert_eq!(app.get("/todos").await.status(), reqwest::StatusCode::OK);
 
-    let dir = temp_dir();
+    let dir = TempDir::new("cli");
     let env = [
         ("DATABASE_URL", app.db.url.as_str()),
         ("SECRET_KEY", SECRET_KEY),
@@ -256,7 +238,6 @@ async fn set_password_replaces_the_password_and_ends_the_users_sessions() {
             .status(),
         reqwest::StatusCode::SEE_OTHER
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 struct Server {
@@ -312,7 +293,7 @@ fn start_server(dir: &std::path::Path, db_url: &str, stderr: Stdio) -> Server {
 #[test]
 fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
     let db = TestDb::new();
-    let dir = temp_dir();
+    let dir = TempDir::new("cli");
     let mut server = start_server(&dir, &db.url, Stdio::null());
     let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     stream
@@ -354,13 +335,12 @@ fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
         TcpStream::connect(("127.0.0.1", server.port)).is_err(),
         "the socket is closed"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]
 async fn one_log_line_per_request_and_no_secrets_in_the_log() {
     let db = TestDb::new();
-    let dir = temp_dir();
+    let dir = TempDir::new("cli");
     let mut server = start_server(&dir, &db.url, Stdio::piped());
     let browser = Browser::new(&format!("http://127.0.0.1:{}", server.port));
     browser.register("logan").await;
@@ -421,5 +401,4 @@ async fn one_log_line_per_request_and_no_secrets_in_the_log() {
         !log.contains('\u{1b}'),
         "no terminal colour codes in a log file"
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -4,11 +4,8 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::HeaderMap;
 use reqwest::{redirect, Client, Response, StatusCode, Url};
@@ -16,101 +13,10 @@ use tickbox::config::{Config, DatabaseUrl};
 use tickbox::db::{self, DbConnection};
 use tickbox::startup::Application;
 
+pub use crate::common::TestDb;
+
 pub const STRONG_PASSWORD: &str = "vX9#qL2!mTq7";
 pub const SECRET_KEY: &str = "test-secret-key-test-secret-key-test-secret-key-test-secret-key-0123";
-
-/// A database that exists for one test and is removed afterwards.
-pub struct TestDb {
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Sqlite(PathBuf),
-    Postgres { admin_url: String, name: String },
-}
-
-impl TestDb {
-    /// PostgreSQL when `TEST_DATABASE_URL` is set, else a new SQLite file.
-    pub fn new() -> Self {
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => Self::postgres(&admin_url),
-            _ => Self::sqlite(),
-        }
-    }
-
-    /// The URL, through a relay's port and with extra connection parameters when given.
-    pub fn url_with(&self, port: Option<u16>, params: Option<&str>) -> String {
-        let mut url: Url = self.url.parse().expect("a database URL");
-        if let Some(port) = port {
-            url.set_port(Some(port)).expect("a URL with a port");
-        }
-        if params.is_some() {
-            url.set_query(params);
-        }
-        url.to_string()
-    }
-
-    fn sqlite() -> Self {
-        let dir = std::env::temp_dir().join(format!("tickbox-test-{}", unique()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("tickbox.db");
-        Self {
-            url: format!("sqlite://{}", path.display()),
-            cleanup: Cleanup::Sqlite(dir),
-        }
-    }
-
-    fn postgres(admin_url: &str) -> Self {
-        let name = format!("tickbox_test_{}", unique());
-        let mut admin =
-            PgConnection::establish(admin_url).expect("TEST_DATABASE_URL must reach PostgreSQL");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create test database");
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url, |(base, _)| base);
-        Self {
-            url: format!("{base}/{name}"),
-            cleanup: Cleanup::Postgres {
-                admin_url: admin_url.to_owned(),
-                name,
-            },
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        match &self.cleanup {
-            Cleanup::Sqlite(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Postgres { admin_url, name } => {
-                if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                    let _ = admin
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-                }
-            }
-        }
-    }
-}
-
-fn unique() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed),
-        nanos
-    )
-}
 
 /// A running tickbox and a first browser for it (`app.get(…)` is that browser's).
 pub struct TestApp {

@@ -1,5 +1,8 @@
 //! One test binary for the HTTP suite; each file covers one area.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod auth;
 mod cli;
 mod foundation;

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
+use crate::common::TestDb;
 use crate::support::browser::{Browser, Chromedriver, Profile};
-use crate::support::db::TestDb;
 use crate::support::tickbox::Tickbox;
 use crate::support::{tools, PASSWORD};
 

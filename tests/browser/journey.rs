@@ -1,8 +1,8 @@
 //! The whole story of a person using tickbox in a browser, each step checked by
 //! what the page shows: directly, and once more through nginx with TLS.
 
+use crate::common::TestDb;
 use crate::support::browser::{Browser, Chromedriver, Profile};
-use crate::support::db::TestDb;
 use crate::support::nginx::Nginx;
 use crate::support::tickbox::Tickbox;
 use crate::support::PASSWORD;

@@ -4,8 +4,8 @@
 
 use fantoccini::key::Key;
 
+use crate::common::TestDb;
 use crate::support::browser::{Browser, Chromedriver, Profile};
-use crate::support::db::TestDb;
 use crate::support::tickbox::Tickbox;
 use crate::support::PASSWORD;
 

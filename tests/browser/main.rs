@@ -5,6 +5,8 @@
 //! (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set). A missing tool fails the
 //! test with what to install; nothing is skipped.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
 
 mod accessibility;

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use crate::support::db::TestDb;
+use crate::common::TestDb;
 use crate::support::http::{attempt_login, client, header, register, set_cookies};
 use crate::support::nginx::Nginx;
 use crate::support::tickbox::Tickbox;

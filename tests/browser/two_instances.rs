@@ -4,7 +4,7 @@
 
 use reqwest::Client;
 
-use crate::support::db::TestDb;
+use crate::common::TestDb;
 use crate::support::http::{client, csrf_token, header, register};
 use crate::support::nginx::Nginx;
 use crate::support::tickbox::Tickbox;
