@@ -123,11 +123,7 @@ async fn every_page_has_no_serious_accessibility_violations_in_either_theme() {
         ("Water plants", ""),
         ("Book dentist", "2099-06-30"),
     ] {
-        browser.fill("#title", title).await;
-        browser.pick("#due", due).await;
-        browser
-            .click_and_load("form.add-form button[type=submit]")
-            .await;
+        browser.add_todo(title, due).await;
     }
     browser
         .click_and_load("button[aria-label='Mark “Water plants” as done']")

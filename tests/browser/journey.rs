@@ -84,11 +84,7 @@ async fn walk_the_whole_story(base: &str, username: &str, secure: bool) {
         ("Write report", "2099-12-31"),
         ("Call mum", ""),
     ] {
-        browser.fill("#title", title).await;
-        browser.pick("#due", due).await;
-        browser
-            .click_and_load("form.add-form button[type=submit]")
-            .await;
+        browser.add_todo(title, due).await;
         browser.expect_flash("success", "To-do added.").await;
     }
     assert_eq!(

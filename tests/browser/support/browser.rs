@@ -298,6 +298,14 @@ impl Browser {
             .expect("set a field's value");
     }
 
+    /// Adds a to-do through the list page's form, as a person would.
+    pub async fn add_todo(&self, title: &str, due: &str) {
+        self.fill("#title", title).await;
+        self.pick("#due", due).await;
+        self.click_and_load("form.add-form button[type=submit]")
+            .await;
+    }
+
     /// The titles of the to-dos on the list, top to bottom.
     pub async fn todo_titles(&self) -> Vec<String> {
         let mut titles = Vec::new();
