@@ -44,9 +44,23 @@ SQLITE_PORT=18081
 UA="tickbox-bench/1"
 export BENCH_UA=$UA
 
-for tool in wrk curl python3 psql openssl; do
-  command -v $tool >/dev/null || { echo "bench/run.sh: needs $tool (apt-get install -y wrk curl postgresql-client)" >&2; exit 2; }
-done
+# The load generator and clients, from Debian's packages: installed when missing and
+# run as root (a fresh machine), else named.
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v curl >/dev/null || need+=(curl)
+command -v psql >/dev/null || need+=(postgresql-client)
+command -v openssl >/dev/null || need+=(openssl)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench/run.sh: missing ${need[*]}; install with: sudo apt-get install ${need[*]}" >&2
+    exit 2
+  fi
+  echo "bench/run.sh: installing ${need[*]}" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
 
 WORK=$(mktemp -d /tmp/tickbox-perf.XXXXXX)
 PIDS=()
