@@ -382,6 +382,7 @@ fn refuse_logged_in_sessions(app: &TestApp, refuse: bool) {
 #[tokio::test]
 async fn an_account_and_its_session_are_created_together_or_not_at_all() {
     let app = spawn_app().await;
+    let p = STRONG_PASSWORD;
     let accounts = |app: &TestApp| {
         with_db(app, |conn| {
             use diesel::prelude::*;
@@ -391,50 +392,22 @@ async fn an_account_and_its_session_are_created_together_or_not_at_all() {
         })
     };
     refuse_logged_in_sessions(&app, true);
-    let (status, _) = sign_up(
-        &app,
-        "quinn",
-        "q@example.com",
-        STRONG_PASSWORD,
-        STRONG_PASSWORD,
-    )
-    .await;
+    let (status, _) = sign_up(&app, "quinn", "q@example.com", p, p).await;
     assert!(status.is_server_error(), "{status}");
     assert_eq!(accounts(&app), 0, "no account without its session");
 
     // The same sign-up works once sessions can be stored: nothing was left behind.
     refuse_logged_in_sessions(&app, false);
-    let (status, _) = sign_up(
-        &app,
-        "quinn",
-        "q@example.com",
-        STRONG_PASSWORD,
-        STRONG_PASSWORD,
-    )
-    .await;
+    let (status, _) = sign_up(&app, "quinn", "q@example.com", p, p).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(accounts(&app), 1);
     assert_eq!(app.get("/todos").await.status(), StatusCode::OK);
 
     // A taken name is a 422 whose session still works for the next try.
     let other = app.new_browser();
-    let (status, _) = sign_up(
-        &other,
-        "Quinn",
-        "o@example.com",
-        STRONG_PASSWORD,
-        STRONG_PASSWORD,
-    )
-    .await;
+    let (status, _) = sign_up(&other, "Quinn", "o@example.com", p, p).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _) = sign_up(
-        &other,
-        "quinn2",
-        "o@example.com",
-        STRONG_PASSWORD,
-        STRONG_PASSWORD,
-    )
-    .await;
+    let (status, _) = sign_up(&other, "quinn2", "o@example.com", p, p).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(accounts(&app), 2);
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::common::TestDb;
 use crate::support::browser::{Browser, Chromedriver, Profile};
 use crate::support::tickbox::Tickbox;
-use crate::support::{tools, PASSWORD};
+use crate::support::tools;
 
 /// Runs axe on the current page; returns its serious and critical violations.
 const RUN_AXE: &str = r#"
@@ -110,13 +110,7 @@ async fn every_page_has_no_serious_accessibility_violations_in_either_theme() {
 
     // Sign up and fill the list: an overdue, a done and a plain to-do.
     browser.goto("/register").await;
-    browser.fill("#username", "lin").await;
-    browser.fill("#email", "lin@example.com").await;
-    browser.fill("#password", PASSWORD).await;
-    browser.fill("#password_confirm", PASSWORD).await;
-    browser
-        .click_and_load("form.stack button[type=submit]")
-        .await;
+    browser.submit_sign_up("lin").await;
     browser.wait_for_path("/todos").await;
     for (title, due) in [
         ("Renew passport", "2001-01-01"),

@@ -3,33 +3,16 @@
 
 use std::process::Command;
 
-use crate::support::nginx::{adapted_site_config, main_config, Certificate};
+use crate::support::nginx::Prepared;
 use crate::support::process::{free_port, run_ok};
 use crate::support::{deploy_dir, tools, TempDir};
 
 #[test]
 fn nginx_accepts_the_example_site_config() {
-    let nginx = tools::nginx();
-    let dir = TempDir::new("nginx-t");
-    let cert = Certificate::make(dir.path());
-    let site = dir.path().join("tickbox.conf");
-    let config = adapted_site_config(free_port(), free_port(), &cert, &[8080, 8081]);
-    std::fs::write(&site, config).expect("write the site config");
-    let conf = dir.path().join("nginx.conf");
-    std::fs::write(&conf, main_config(dir.path(), &site)).expect("write nginx.conf");
-
+    let prepared = Prepared::new(free_port(), free_port(), &[8080, 8081]);
     let out = run_ok(
         "nginx -t on deploy/nginx.conf",
-        Command::new(nginx)
-            .arg("-t")
-            .arg("-e")
-            .arg(dir.path().join("error.log"))
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf)
-            .arg("-g")
-            .arg(format!("pid {}/nginx.pid;", dir.path().display())),
+        prepared.command("").arg("-t"),
     );
     assert!(out.contains("syntax is ok"), "{out}");
 }

@@ -49,15 +49,7 @@ async fn walk_the_whole_story(base: &str, username: &str, secure: bool) {
     browser.click_and_load(".aside a[href^='/register']").await;
     browser.wait_for_path("/register?next=%2Ftodos").await;
     assert_eq!(browser.text("h1").await, "Sign up");
-    browser.fill("#username", username).await;
-    browser
-        .fill("#email", &format!("{username}@example.com"))
-        .await;
-    browser.fill("#password", PASSWORD).await;
-    browser.fill("#password_confirm", PASSWORD).await;
-    browser
-        .click_and_load("form.stack button[type=submit]")
-        .await;
+    browser.submit_sign_up(username).await;
 
     // Back at the list they asked for, logged in.
     browser.wait_for_path("/todos").await;

@@ -298,6 +298,17 @@ impl Browser {
             .expect("set a field's value");
     }
 
+    /// Fills in the sign-up form on the page (`USERNAME@example.com`, the test
+    /// password) and submits it.
+    pub async fn submit_sign_up(&self, username: &str) {
+        self.fill("#username", username).await;
+        self.fill("#email", &format!("{username}@example.com"))
+            .await;
+        self.fill("#password", super::PASSWORD).await;
+        self.fill("#password_confirm", super::PASSWORD).await;
+        self.click_and_load("form.stack button[type=submit]").await;
+    }
+
     /// Adds a to-do through the list page's form, as a person would.
     pub async fn add_todo(&self, title: &str, due: &str) {
         self.fill("#title", title).await;

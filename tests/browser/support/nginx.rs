@@ -43,7 +43,7 @@ impl Certificate {
 }
 
 /// `deploy/nginx.conf` with test values; panics if a line it adapts has gone.
-pub fn adapted_site_config(
+fn adapted_site_config(
     https_port: u16,
     http_port: u16,
     cert: &Certificate,
@@ -85,7 +85,7 @@ pub fn adapted_site_config(
 }
 
 /// The main `nginx.conf` around a site file, with every path inside `dir`.
-pub fn main_config(dir: &Path, site: &Path) -> String {
+fn main_config(dir: &Path, site: &Path) -> String {
     let d = dir.display();
     format!(
         "worker_processes 1;\n\
@@ -104,6 +104,44 @@ pub fn main_config(dir: &Path, site: &Path) -> String {
     )
 }
 
+/// A directory holding a self-signed certificate, `deploy/nginx.conf` adapted to test
+/// values, and the main `nginx.conf` around it.
+pub struct Prepared {
+    pub dir: TempDir,
+    pub cert: Certificate,
+    conf: PathBuf,
+}
+
+impl Prepared {
+    pub fn new(https_port: u16, http_port: u16, upstreams: &[u16]) -> Self {
+        let dir = TempDir::new("nginx");
+        let cert = Certificate::make(dir.path());
+        let site = dir.path().join("tickbox.conf");
+        let config = adapted_site_config(https_port, http_port, &cert, upstreams);
+        std::fs::write(&site, config).expect("write the site config");
+        let conf = dir.path().join("nginx.conf");
+        std::fs::write(&conf, main_config(dir.path(), &site)).expect("write nginx.conf");
+        Self { dir, cert, conf }
+    }
+
+    /// nginx on this configuration with every file it writes inside the directory;
+    /// `globals` are more `-g` directives.
+    pub fn command(&self, globals: &str) -> Command {
+        let dir = self.dir.path();
+        let mut command = Command::new(tools::nginx());
+        command
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("-g")
+            .arg(format!("{globals}pid {}/nginx.pid;", dir.display()));
+        command
+    }
+}
+
 /// A running nginx proxying to tickbox instance(s) over TLS.
 pub struct Nginx {
     pub https_port: u16,
@@ -116,34 +154,16 @@ pub struct Nginx {
 impl Nginx {
     /// Starts nginx in front of the tickbox instances listening on `upstreams`.
     pub fn start(upstreams: &[u16]) -> Self {
-        let nginx = tools::nginx();
         // The ports are picked free but nginx binds them a moment later; if another
         // program took one in between, try again with new ports.
         let mut failures = Vec::new();
         for _ in 0..3 {
-            let dir = TempDir::new("nginx");
-            let cert = Certificate::make(dir.path());
             let (https_port, http_port) = (free_port(), free_port());
-            let site = dir.path().join("tickbox.conf");
-            let config = adapted_site_config(https_port, http_port, &cert, upstreams);
-            std::fs::write(&site, config).expect("write the site config");
-            let conf = dir.path().join("nginx.conf");
-            std::fs::write(&conf, main_config(dir.path(), &site)).expect("write nginx.conf");
-            let mut command = Command::new(&nginx);
-            command
-                .arg("-e")
-                .arg(dir.path().join("error.log"))
-                .arg("-p")
-                .arg(dir.path())
-                .arg("-c")
-                .arg(&conf)
-                .arg("-g")
-                // One process, no workers: killing it on drop leaves nothing behind
-                // (a killed master would orphan its workers).
-                .arg(format!(
-                    "daemon off; master_process off; pid {}/nginx.pid;",
-                    dir.path().display()
-                ));
+            let prepared = Prepared::new(https_port, http_port, upstreams);
+            // One process, no workers: killing it on drop leaves nothing behind (a
+            // killed master would orphan its workers).
+            let command = prepared.command("daemon off; master_process off; ");
+            let Prepared { dir, cert, .. } = prepared;
             let mut process = Process::spawn("nginx", command);
             let listening = [https_port, http_port].into_iter().try_for_each(|port| {
                 let addr: SocketAddr = ([127, 0, 0, 1], port).into();
