@@ -235,3 +235,53 @@ async fn slow_heads_get_408_and_idle_keep_alive_connections_are_closed() {
         "an idle keep-alive connection is closed by the server"
     );
 }
+
+/// SPEC §6: every POST form carries the session's CSRF token, and every button
+/// belongs to a form (inside it, or by its `form` attribute), so none posts without it.
+#[tokio::test]
+async fn every_post_form_and_every_button_carry_the_csrf_token() {
+    let app = spawn_app().await;
+    let mut pages = Vec::new();
+    for page in ["/", "/login", "/register"] {
+        pages.push((page.to_owned(), app.get(page).await.text().await.unwrap()));
+    }
+    app.register("fern").await;
+    let id = app.add_todo("Post a letter", "2001-01-01").await;
+    app.add_todo("Water plants", "").await;
+    for page in [
+        "/".to_owned(),
+        "/todos".into(),
+        "/todos?filter=active&sort=due".into(),
+        format!("/todos/{id}/edit"),
+        "/logout".into(),
+        "/account".into(),
+    ] {
+        let html = app.get(&page).await.text().await.unwrap();
+        pages.push((page, html));
+    }
+    let post_form = scraper::Selector::parse("form[method=post]").unwrap();
+    let token_field = scraper::Selector::parse("input[type=hidden][name=csrf_token]").unwrap();
+    let button = scraper::Selector::parse("button").unwrap();
+    let form = scraper::Selector::parse("form").unwrap();
+    for (page, html) in pages {
+        let doc = scraper::Html::parse_document(&html);
+        let mut posts = 0;
+        for form in doc.select(&post_form) {
+            let tokens = form.select(&token_field).count();
+            assert_eq!(tokens, 1, "a POST form on {page}: {}", form.html());
+            posts += 1;
+        }
+        assert!(posts > 0, "{page} has POST forms");
+        for b in doc.select(&button) {
+            let owned = match b.value().attr("form") {
+                Some(name) => doc
+                    .select(&form)
+                    .any(|f| f.value().attr("id") == Some(name)),
+                None => b
+                    .ancestors()
+                    .any(|a| a.value().as_element().is_some_and(|e| e.name() == "form")),
+            };
+            assert!(owned, "a button on {page} belongs to no form: {}", b.html());
+        }
+    }
+}
