@@ -143,6 +143,18 @@ struct Held {
     transaction: bool,
 }
 
+impl Held {
+    /// The held connection, checked out now if there is none yet.
+    fn checkout(&mut self, pool: &DbPool) -> Result<&mut PooledConnection<Manager>, AppError> {
+        match self.conn {
+            Some(ref mut conn) => Ok(conn),
+            None => Ok(self
+                .conn
+                .insert(pool.get().map_err(|e| AppError::Unavailable(e.into()))?)),
+        }
+    }
+}
+
 type Slot = Arc<Mutex<Held>>;
 
 tokio::task_local! {
@@ -190,12 +202,7 @@ pub async fn begin_request_transaction(pool: &DbPool) -> Result<(), AppError> {
         if held.transaction {
             return Ok(());
         }
-        let conn = match held.conn.as_mut() {
-            Some(conn) => conn,
-            None => held
-                .conn
-                .insert(pool.get().map_err(|e| AppError::Unavailable(e.into()))?),
-        };
+        let conn = held.checkout(&pool)?;
         Transactions::begin_transaction(&mut conn.inner)?;
         held.transaction = true;
         Ok(())
@@ -278,12 +285,7 @@ fn run_held<T>(
         drop(held);
         return run_blocking(pool, f);
     }
-    let conn = match held.conn.as_mut() {
-        Some(conn) => conn,
-        None => held
-            .conn
-            .insert(pool.get().map_err(|e| AppError::Unavailable(e.into()))?),
-    };
+    let conn = held.checkout(pool)?;
     let result = f(&mut conn.inner);
     if matches!(result, Err(AppError::Unavailable(_))) {
         conn.broken = true;
