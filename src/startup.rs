@@ -11,9 +11,8 @@ use actix_session::config::BrowserSession;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::http::KeepAlive;
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use anyhow::Context;
 use rand::RngCore;
 
@@ -23,7 +22,7 @@ use crate::db::{self, models, DbPool};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::{cookies, error_pages, headers};
-use crate::{routes, telemetry, templates};
+use crate::{routes, server, telemetry, templates};
 
 pub struct Application {
     server: Server,
@@ -55,7 +54,10 @@ impl Application {
             config,
             hasher,
         });
-        let server = HttpServer::new(move || {
+        let options = server::Options {
+            max_body_bytes: csrf::MAX_BODY_BYTES,
+        };
+        let server = server::serve(listener, options, move || {
             let session =
                 SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
                     .cookie_name(cookies::session_cookie_name(cookie_secure).to_owned())
@@ -89,15 +91,8 @@ impl Application {
                 .wrap(from_fn(cookies::policy))
                 .wrap(headers::security())
                 .wrap(from_fn(telemetry::log_request))
-        })
-        // Idle keep-alive connections close after 10 s; a request head must arrive
-        // whole within 10 s (else 408).
-        .keep_alive(KeepAlive::Timeout(Duration::from_secs(10)))
-        .client_request_timeout(Duration::from_secs(10))
-        .client_disconnect_timeout(Duration::from_secs(2))
-        .shutdown_timeout(30)
-        .listen(listener)?
-        .run();
+                .wrap(from_fn(server::track_request))
+        })?;
         Ok(Self { server, port })
     }
 

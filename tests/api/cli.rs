@@ -245,6 +245,28 @@ struct Server {
     port: u16,
 }
 
+impl Server {
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    /// Returns once connecting fails, i.e. the server has closed its listening socket.
+    fn wait_until_not_listening(&self) {
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50)); // between two real attempts
+        }
+        panic!("the listening socket stayed open after the signal");
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -292,6 +314,15 @@ fn start_server(dir: &std::path::Path, db_url: &str, stderr: Stdio) -> Server {
 
 #[test]
 fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
+    finishes_a_request_whose_body_is_still_arriving("-TERM");
+}
+
+#[test]
+fn sigint_is_as_graceful_as_sigterm() {
+    finishes_a_request_whose_body_is_still_arriving("-INT");
+}
+
+fn finishes_a_request_whose_body_is_still_arriving(signal: &str) {
     let db = TestDb::new();
     let dir = TempDir::new("cli");
     let mut server = start_server(&dir, &db.url, Stdio::null());
@@ -318,12 +349,9 @@ fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
     probe.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("HTTP/1.1 200"));
 
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    server.signal(signal);
+    server.wait_until_not_listening();
+    // The stop has begun (the listening socket is closed): now the rest of the body.
     stream.write_all(&body.as_bytes()[5..]).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
@@ -335,6 +363,57 @@ fn sigterm_finishes_a_request_whose_body_is_still_arriving_then_exits_0() {
         TcpStream::connect(("127.0.0.1", server.port)).is_err(),
         "the socket is closed"
     );
+}
+
+/// Reads one `/healthz` response (its body is `ok`) without waiting for the connection to end.
+fn read_healthz(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    while !out.ends_with(b"\r\n\r\nok") {
+        if stream.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        out.push(byte[0]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn a_stop_answers_requests_already_sent_on_kept_alive_connections_and_closes_idle_ones() {
+    let db = TestDb::new();
+    let dir = TempDir::new("cli");
+    let mut server = start_server(&dir, &db.url, Stdio::null());
+    const REQUEST: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut connections: Vec<TcpStream> = (0..16)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            s.write_all(REQUEST).unwrap();
+            assert!(read_healthz(&mut s).starts_with("HTTP/1.1 200"));
+            s
+        })
+        .collect();
+    // Half the kept-alive connections send their next request just before the signal.
+    for s in connections.iter_mut().step_by(2) {
+        s.write_all(REQUEST).unwrap();
+    }
+    server.signal("-TERM");
+    for (i, s) in connections.iter_mut().enumerate() {
+        let mut rest = String::new();
+        s.read_to_string(&mut rest).unwrap();
+        if i % 2 == 0 {
+            assert!(
+                rest.starts_with("HTTP/1.1 200") && rest.ends_with("ok"),
+                "connection {i}: a request sent before the stop is answered: {rest:?}"
+            );
+        } else {
+            assert_eq!(
+                rest, "",
+                "connection {i}: an idle connection is just closed"
+            );
+        }
+    }
+    assert_eq!(server.child.wait().unwrap().code(), Some(0));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod cli;
+mod connections;
 mod foundation;
 mod helpers;
 mod models;
