@@ -135,12 +135,7 @@ impl Config {
                 });
             }
             Some(raw) => Some(raw.into_bytes()),
-            None if database_url.is_postgres() => {
-                return Err(ConfigError {
-                    var: "SECRET_KEY",
-                    reason: "it must be set when DATABASE_URL is a PostgreSQL URL".into(),
-                });
-            }
+            // Only the server needs a key; see `check_for_serving`.
             None => None,
         };
 
@@ -173,6 +168,18 @@ impl Config {
             cookie_secure,
             pool_size,
         })
+    }
+
+    /// What only the server needs: a `SECRET_KEY` with PostgreSQL (with SQLite one is
+    /// generated beside the database). The other commands do not use the key.
+    pub fn check_for_serving(&self) -> Result<(), ConfigError> {
+        if self.secret_key.is_none() && self.database_url.is_postgres() {
+            return Err(ConfigError {
+                var: "SECRET_KEY",
+                reason: "it must be set when DATABASE_URL is a PostgreSQL URL".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Where a generated secret key is kept for an SQLite deployment.
@@ -228,7 +235,6 @@ mod tests {
             (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL"),
             (&[("BIND", "localhost")], "BIND"),
             (&[("SECRET_KEY", "short")], "SECRET_KEY"),
-            (&[("DATABASE_URL", "postgres://h/db")], "SECRET_KEY"),
             (&[("BCRYPT_COST", "3")], "BCRYPT_COST"),
             (&[("BCRYPT_COST", "32")], "BCRYPT_COST"),
             (&[("DATABASE_POOL_SIZE", "0")], "DATABASE_POOL_SIZE"),
@@ -248,6 +254,13 @@ mod tests {
             assert_eq!(e.var, *var, "{vars:?}");
             assert!(e.to_string().starts_with(&format!("invalid {var}: ")));
         }
+    }
+
+    #[test]
+    fn only_serving_postgres_needs_a_secret_key() {
+        let pg = config(&[("DATABASE_URL", "postgres://h/db")]).unwrap();
+        assert_eq!(pg.check_for_serving().unwrap_err().var, "SECRET_KEY");
+        assert!(config(&[]).unwrap().check_for_serving().is_ok());
     }
 
     #[test]

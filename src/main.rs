@@ -24,6 +24,10 @@ fn main() -> ExitCode {
         }
     };
     let command = cli.command.unwrap_or(Command::Serve { bind: None });
+    if let (Command::Serve { .. }, Err(e)) = (&command, config.check_for_serving()) {
+        eprintln!("tickbox: {e}");
+        return ExitCode::from(2);
+    }
     match tickbox::cli::run(command, config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

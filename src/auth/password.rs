@@ -16,20 +16,17 @@ pub const MAX_PASSWORD_BYTES: usize = 72;
 pub struct Hasher {
     cost: u32,
     permits: Arc<Semaphore>,
-    /// Verified against when the account does not exist, so both cases take as long.
-    dummy_hash: Arc<str>,
 }
 
 impl Hasher {
     /// One hash at a time per core: more would only queue inside the CPU.
+    /// Nothing is hashed here: at `BCRYPT_COST=31` one hash takes days, and the server
+    /// must start at once (SPEC §1).
     pub fn new(cost: u32) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        let dummy_hash = bcrypt::hash("tickbox dummy password", cost)
-            .expect("bcrypt cost was validated by the configuration");
         Self {
             cost,
             permits: Arc::new(Semaphore::new(cores)),
-            dummy_hash: dummy_hash.into(),
         }
     }
 
@@ -43,12 +40,12 @@ impl Hasher {
             .await
     }
 
-    /// Checks `password` against `hash`, or against a dummy when there is no account.
+    /// Checks `password` against `hash`. With no account (`None`) the same work is done,
+    /// hashing at the configured cost, so both cases take as long; the answer is `false`.
     /// Over-long passwords are simply wrong, after the same amount of work.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
-        let exists = hash.is_some();
-        let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let too_long = password.len() > MAX_PASSWORD_BYTES;
+        let cost = self.cost;
         let ok = self
             .blocking(move || {
                 let candidate = if too_long {
@@ -56,11 +53,16 @@ impl Hasher {
                 } else {
                     &password[..]
                 };
+                let Some(hash) = hash else {
+                    // bcrypt's check is a hash with the stored salt: equal work.
+                    let _ = bcrypt::hash_with_salt(candidate, cost, [0; 16]);
+                    return Ok(false);
+                };
                 // A malformed stored hash is a wrong password, not a server fault.
                 Ok(bcrypt::verify(candidate, &hash).unwrap_or(false))
             })
             .await?;
-        Ok(ok && exists && !too_long)
+        Ok(ok && !too_long)
     }
 
     async fn blocking<T: Send + 'static>(

@@ -70,16 +70,39 @@ impl Manager {
                 let path = path.to_str().ok_or_else(|| {
                     ConnectionError::BadConnection("the SQLite path is not UTF-8".into())
                 })?;
+                create_private(path)?;
                 let mut conn = SqliteConnection::establish(path)?;
-                // Bundled SQLite has foreign keys on by default, system builds do not: be explicit.
-                conn.batch_execute(
+                // Bundled SQLite has foreign keys on by default, system builds do not: be
+                // explicit. A burst of writes may grow the WAL; after each checkpoint it is
+                // cut back to SQLITE_WAL_LIMIT instead of keeping its largest size.
+                conn.batch_execute(&format!(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-                )
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA journal_size_limit = {SQLITE_WAL_LIMIT};"
+                ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }
+    }
+}
+
+/// Bytes the SQLite write-ahead log is cut back to after a checkpoint.
+pub const SQLITE_WAL_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Creates the SQLite file readable by its owner only (SQLite itself follows the umask,
+/// and gives its `-wal` and `-shm` files the database file's permissions).
+fn create_private(path: &str) -> Result<(), ConnectionError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(ConnectionError::BadConnection(format!(
+            "cannot create the SQLite file {path}: {e}"
+        ))),
     }
 }
 

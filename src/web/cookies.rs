@@ -8,7 +8,9 @@
 use actix_web::body::MessageBody;
 use actix_web::cookie::{time::Duration, Cookie};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderValue, SET_COOKIE};
+use actix_web::http::header::{
+    HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE, VARY,
+};
 use actix_web::middleware::Next;
 
 use crate::auth::guard::Remembered;
@@ -57,11 +59,37 @@ pub async fn policy(
             HeaderValue::from_str(&cookie.to_string()).ok()
         })
         .collect();
-    if !rewritten.is_empty() {
+    let sets_cookies = !rewritten.is_empty();
+    if sets_cookies {
         headers.remove(SET_COOKIE);
         for value in rewritten {
             headers.append(SET_COOKIE, value);
         }
     }
+    keep_out_of_shared_caches(headers, sets_cookies);
     Ok(res)
+}
+
+/// A page depends on its visitor's cookies (session, CSRF token, theme): no shared
+/// cache may keep it or hand one visitor's copy (or cookie) to another. Pages of a
+/// logged-in user say `no-store` already; the others say `private`.
+fn keep_out_of_shared_caches(headers: &mut HeaderMap, sets_cookies: bool) {
+    let html = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !(html || sets_cookies) {
+        return;
+    }
+    if !headers.contains_key(CACHE_CONTROL) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    }
+    let varies = headers
+        .get_all(VARY)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case("cookie"));
+    if !varies {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    }
 }

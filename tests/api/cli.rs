@@ -240,6 +240,112 @@ async fn set_password_replaces_the_password_and_ends_the_users_sessions() {
     );
 }
 
+#[test]
+fn operator_commands_on_postgres_need_no_secret_key() {
+    // Only `serve` signs cookies; `set-password` and `migrate` must work without the key.
+    let db = TestDb::postgres_required();
+    let dir = TempDir::new("cli");
+    let env = [("DATABASE_URL", db.url.as_str()), ("BCRYPT_COST", "4")];
+    let out = tickbox(&dir, &env).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cmd = tickbox(&dir, &env);
+    cmd.args([
+        "create-user",
+        "--username",
+        "opal",
+        "--email",
+        "opal@example.com",
+    ]);
+    assert!(run_with_stdin(cmd, &format!("{STRONG_PASSWORD}\n"))
+        .status
+        .success());
+    let mut cmd = tickbox(&dir, &env);
+    cmd.args(["set-password", "--username", "opal"]);
+    let out = run_with_stdin(cmd, "a-brand-new-Passphrase-42\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The server still refuses to start without it (exit 2, naming the variable).
+    let out = tickbox(&dir, &env).arg("serve").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SECRET_KEY"));
+}
+
+#[test]
+fn the_sqlite_file_and_the_generated_key_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("cli");
+    let db_path = dir.join("fresh.db");
+    let url = format!("sqlite://{}", db_path.display());
+    let out = tickbox(&dir, &[("DATABASE_URL", url.as_str())])
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The key file is written by the server; start it, without a SECRET_KEY.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tickbox(&dir, &[("DATABASE_URL", url.as_str())])
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut log, &mut line).unwrap() > 0
+        && !line.contains("tickbox listening")
+    {
+        line.clear();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let key = dir.join("fresh.db.secret_key");
+    for (file, what) in [(&db_path, "database"), (&key, "key file")] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{what} {}", file.display());
+    }
+    let wal = dir.join("fresh.db-wal");
+    if wal.exists() {
+        let mode = std::fs::metadata(&wal).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the WAL follows the database file");
+    }
+}
+
+#[test]
+fn sqlite_connections_cut_the_wal_back_after_a_checkpoint() {
+    use diesel::{sql_query, sql_types::BigInt, QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Limit {
+        #[diesel(sql_type = BigInt)]
+        journal_size_limit: i64,
+    }
+    let dir = TempDir::new("cli");
+    let url =
+        tickbox::config::DatabaseUrl::parse(&format!("sqlite://{}", dir.join("wal.db").display()))
+            .unwrap();
+    let mut conn = tickbox::db::Manager::new(url).connect().unwrap();
+    let limit: Limit = sql_query("PRAGMA journal_size_limit")
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(
+        limit.journal_size_limit as u64,
+        tickbox::db::SQLITE_WAL_LIMIT
+    );
+}
+
 struct Server {
     child: Child,
     port: u16,
@@ -276,25 +382,29 @@ impl Drop for Server {
 
 /// Starts the binary on a free port and waits until `/healthz` answers.
 fn start_server(dir: &std::path::Path, db_url: &str, stderr: Stdio) -> Server {
+    start_server_with(dir, db_url, stderr, &[("BCRYPT_COST", "4")])
+}
+
+fn start_server_with(
+    dir: &std::path::Path,
+    db_url: &str,
+    stderr: Stdio,
+    vars: &[(&str, &str)],
+) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let bind = format!("127.0.0.1:{port}");
-    let child = tickbox(
-        dir,
-        &[
-            ("DATABASE_URL", db_url),
-            ("SECRET_KEY", SECRET_KEY),
-            ("BCRYPT_COST", "4"),
-        ],
-    )
-    .args(["serve", "--bind", &bind])
-    .stdout(Stdio::null())
-    .stderr(stderr)
-    .spawn()
-    .unwrap();
+    let mut vars = vars.to_vec();
+    vars.extend([("DATABASE_URL", db_url), ("SECRET_KEY", SECRET_KEY)]);
+    let child = tickbox(dir, &vars)
+        .args(["serve", "--bind", &bind])
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
     let server = Server { child, port };
     // Wait for the listening socket: bounded, each try is a real connection attempt.
     for _ in 0..200 {
@@ -310,6 +420,20 @@ fn start_server(dir: &std::path::Path, db_url: &str, stderr: Stdio) -> Server {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("server did not start");
+}
+
+#[test]
+fn the_highest_bcrypt_cost_starts_at_once() {
+    // One hash at cost 31 takes days: the server must not hash anything to start.
+    let db = TestDb::new();
+    let dir = TempDir::new("cli");
+    let server = start_server_with(&dir, &db.url, Stdio::null(), &[("BCRYPT_COST", "31")]);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
 }
 
 #[test]

@@ -51,6 +51,31 @@ async fn every_html_response_carries_the_security_headers() {
 }
 
 #[tokio::test]
+async fn pages_for_anonymous_visitors_stay_out_of_shared_caches() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/register", "/no-such-page"] {
+        let res = app.get(path).await;
+        let h = res.headers();
+        assert_eq!(header(h, "cache-control"), "private", "{path}");
+        assert!(
+            h.get_all("vary").iter().any(|v| v
+                .to_str()
+                .unwrap()
+                .to_ascii_lowercase()
+                .contains("cookie")),
+            "{path}: Vary: Cookie"
+        );
+    }
+    // A cookie set on a redirect is private too.
+    let res = app.post("/theme", &[("theme", "dark")]).await;
+    assert!(!set_cookies(&res).is_empty());
+    assert_eq!(header(res.headers(), "cache-control"), "private");
+    // Static files stay cacheable by anyone.
+    let res = app.get("/static/app.css").await;
+    assert!(header(res.headers(), "cache-control").contains("public"));
+}
+
+#[tokio::test]
 async fn unknown_paths_get_the_html_404_page() {
     let app = spawn_app().await;
     let res = app.get("/no/such/page").await;
