@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod routes;
+pub mod session_state;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

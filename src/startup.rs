@@ -5,8 +5,8 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
-use actix_identity::config::LogoutBehavior;
-use actix_identity::IdentityMiddleware;
+use std::sync::Arc;
+
 use actix_session::config::BrowserSession;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
@@ -18,11 +18,12 @@ use anyhow::Context;
 use rand::RngCore;
 
 use crate::auth::{csrf, guard, password::Hasher, session_store::DbSessionStore};
-use crate::config::{Config, CookieSecure, DatabaseUrl};
+use crate::config::{Config, DatabaseUrl};
 use crate::db::{self, models, DbPool};
 use crate::error::AppError;
+use crate::session_state;
 use crate::state::AppState;
-use crate::web::{cookies, error_pages, headers};
+use crate::web::{client, cookies, error_pages, headers};
 use crate::{routes, telemetry, templates};
 
 pub struct Application {
@@ -49,6 +50,7 @@ impl Application {
 
         let port = listener.local_addr()?.port();
         let cookie_secure = config.cookie_secure;
+        let trusted_proxies = Arc::new(config.trusted_proxies.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             templates,
@@ -59,18 +61,15 @@ impl Application {
             let session =
                 SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
                     .cookie_name(cookies::session_cookie_name(cookie_secure).to_owned())
-                    .cookie_secure(cookie_secure == CookieSecure::Always)
+                    // `cookies::policy` decides Secure for every cookie, this one too.
+                    .cookie_secure(false)
                     .cookie_same_site(SameSite::Lax)
                     .cookie_http_only(true)
                     .cookie_path("/".to_owned())
                     .cookie_domain(None)
                     .session_lifecycle(BrowserSession::default())
                     .build();
-            // Logging out deletes the identity keys; the handler then renews the session,
-            // which deletes the old row and starts a clean anonymous one.
-            let identity = IdentityMiddleware::builder()
-                .logout_behavior(LogoutBehavior::DeleteIdentityKeys)
-                .build();
+            let trusted_proxies = Arc::clone(&trusted_proxies);
             App::new()
                 .app_data(state.clone())
                 .app_data(form_config())
@@ -81,12 +80,19 @@ impl Application {
                         .default_service(web::to(routes::not_found))
                         .wrap(from_fn(csrf::protect))
                         .wrap(from_fn(guard::resolve_user))
-                        .wrap(identity)
+                        .wrap(from_fn(headers::no_store_for_users))
+                        .wrap(from_fn(cookies::note_remembered))
+                        .wrap(session_state::identity_middleware())
                         .wrap(session)
                         .wrap(from_fn(db::hold_connection)),
                 )
                 .wrap(from_fn(error_pages::render))
-                .wrap(from_fn(cookies::policy))
+                .wrap(from_fn(move |req, next| {
+                    cookies::policy(cookie_secure, req, next)
+                }))
+                .wrap(from_fn(move |req, next| {
+                    client::attach(Arc::clone(&trusted_proxies), req, next)
+                }))
                 .wrap(headers::security())
                 .wrap(from_fn(telemetry::log_request))
         })
