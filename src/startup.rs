@@ -29,6 +29,7 @@ use crate::{routes, telemetry, templates};
 pub struct Application {
     server: Server,
     port: u16,
+    pool: DbPool,
 }
 
 impl Application {
@@ -42,11 +43,11 @@ impl Application {
     pub fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let key = session_key(&config)?;
         // Before the pool opens connections: SQLite's switch to WAL wants the file alone.
-        migrate(&config.database_url)?;
+        db::migrations::apply(&config.database_url)?;
         let pool = db::build_pool(&config.database_url, config.pool_size);
         let templates = templates::build().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
         let hasher = Hasher::new(config.bcrypt_cost);
-        spawn_purger(pool.clone());
+        let purge_pool = pool.clone();
 
         let port = listener.local_addr()?.port();
         let cookie_secure = config.cookie_secure;
@@ -84,7 +85,7 @@ impl Application {
                         .wrap(from_fn(cookies::note_remembered))
                         .wrap(session_state::identity_middleware())
                         .wrap(session)
-                        .wrap(from_fn(db::hold_connection)),
+                        .wrap(from_fn(db::request::hold_connection)),
                 )
                 .wrap(from_fn(error_pages::render))
                 .wrap(from_fn(move |req, next| {
@@ -104,7 +105,11 @@ impl Application {
         .shutdown_timeout(30)
         .listen(listener)?
         .run();
-        Ok(Self { server, port })
+        Ok(Self {
+            server,
+            port,
+            pool: purge_pool,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -112,8 +117,12 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT, then finishes in-flight requests (up to 30 s).
+    /// The purge of expired rows runs beside it and stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let purger = tokio::spawn(purge_regularly(self.pool));
+        let served = self.server.await;
+        purger.abort();
+        served
     }
 }
 
@@ -121,15 +130,6 @@ fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(csrf::MAX_BODY_BYTES)
         .error_handler(|e, _| AppError::BadRequest(e.to_string()).into())
-}
-
-/// Applies pending migrations with a dedicated connection (so a failure is reported
-/// with the database's own words).
-pub fn migrate(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
-    let mut conn = db::Manager::new(url.clone())
-        .connect()
-        .context("cannot connect to the database")?;
-    db::migrate(&mut conn)
 }
 
 /// The cookie key: `SECRET_KEY`, or for SQLite one generated once and kept beside
@@ -167,19 +167,22 @@ fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
 }
 
 /// Deletes expired sessions and old log-in failures every few minutes.
-fn spawn_purger(pool: DbPool) {
-    std::thread::spawn(move || loop {
-        std::thread::sleep(Duration::from_secs(300));
-        let now = models::now();
-        let purged = db::run_blocking(&pool, |c| {
+async fn purge_regularly(pool: DbPool) {
+    const EVERY: Duration = Duration::from_secs(300);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
+    loop {
+        ticks.tick().await;
+        let purged = db::run(&pool, |c| {
+            let now = models::now();
             models::session::purge_expired(c, now)?;
             Ok(models::login_failure::purge_before(
                 c,
                 now - crate::auth::throttle::WINDOW,
             )?)
-        });
+        })
+        .await;
         if let Err(e) = purged {
             tracing::warn!(error = %e, "purging expired sessions failed");
         }
-    });
+    }
 }

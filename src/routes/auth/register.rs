@@ -83,7 +83,7 @@ pub async fn register(
     let (name, mail) = (username.clone(), email.clone());
     // The account and the logged-in session row (saved by actix-session after this
     // handler) commit together, or neither does.
-    db::begin_request_transaction(&state.pool).await?;
+    db::request::begin_request_transaction(&state.pool).await?;
     let inserted = db::run(&state.pool, move |conn| {
         // A savepoint: a taken name undoes only this insert, and the 422 page's
         // session still saves.
