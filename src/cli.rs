@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::db::models::{session, user::NewUser, user::User};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
-use crate::startup::{self, Application};
+use crate::startup::Application;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,7 +64,7 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             })
         }
         Command::Migrate => {
-            let applied = startup::migrate(&config.database_url)?;
+            let applied = db::migrations::apply(&config.database_url)?;
             println!("applied {} migration(s)", applied.len());
             Ok(())
         }
@@ -105,7 +105,7 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
 }
 
 fn connect(config: &Config) -> anyhow::Result<DbConnection> {
-    startup::migrate(&config.database_url)?;
+    db::migrations::apply(&config.database_url)?;
     db::Manager::new(config.database_url.clone())
         .connect()
         .context("cannot connect to the database")

@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod routes;
 pub mod server;
+pub mod session_state;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

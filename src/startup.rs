@@ -3,10 +3,9 @@
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use actix_identity::config::LogoutBehavior;
-use actix_identity::IdentityMiddleware;
 use actix_session::config::BrowserSession;
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{Key, SameSite};
@@ -17,16 +16,18 @@ use anyhow::Context;
 use rand::RngCore;
 
 use crate::auth::{csrf, guard, password::Hasher, session_store::DbSessionStore};
-use crate::config::{Config, CookieSecure, DatabaseUrl};
+use crate::config::{Config, DatabaseUrl};
 use crate::db::{self, models, DbPool};
 use crate::error::AppError;
+use crate::session_state;
 use crate::state::AppState;
-use crate::web::{cookies, error_pages, headers};
+use crate::web::{client, cookies, error_pages, headers};
 use crate::{routes, server, telemetry, templates};
 
 pub struct Application {
     server: Server,
     port: u16,
+    pool: DbPool,
 }
 
 impl Application {
@@ -40,14 +41,15 @@ impl Application {
     pub fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let key = session_key(&config)?;
         // Before the pool opens connections: SQLite's switch to WAL wants the file alone.
-        migrate(&config.database_url)?;
+        db::migrations::apply(&config.database_url)?;
         let pool = db::build_pool(&config.database_url, config.pool_size);
         let templates = templates::build().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
         let hasher = Hasher::new(config.bcrypt_cost);
-        spawn_purger(pool.clone());
+        let purge_pool = pool.clone();
 
         let port = listener.local_addr()?.port();
         let cookie_secure = config.cookie_secure;
+        let trusted_proxies = Arc::new(config.trusted_proxies.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             templates,
@@ -61,18 +63,15 @@ impl Application {
             let session =
                 SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
                     .cookie_name(cookies::session_cookie_name(cookie_secure).to_owned())
-                    .cookie_secure(cookie_secure == CookieSecure::Always)
+                    // `cookies::policy` decides Secure for every cookie, this one too.
+                    .cookie_secure(false)
                     .cookie_same_site(SameSite::Lax)
                     .cookie_http_only(true)
                     .cookie_path("/".to_owned())
                     .cookie_domain(None)
                     .session_lifecycle(BrowserSession::default())
                     .build();
-            // Logging out deletes the identity keys; the handler then renews the session,
-            // which deletes the old row and starts a clean anonymous one.
-            let identity = IdentityMiddleware::builder()
-                .logout_behavior(LogoutBehavior::DeleteIdentityKeys)
-                .build();
+            let trusted_proxies = Arc::clone(&trusted_proxies);
             App::new()
                 .app_data(state.clone())
                 .app_data(form_config())
@@ -83,17 +82,28 @@ impl Application {
                         .default_service(web::to(routes::not_found))
                         .wrap(from_fn(csrf::protect))
                         .wrap(from_fn(guard::resolve_user))
-                        .wrap(identity)
+                        .wrap(from_fn(headers::no_store_for_users))
+                        .wrap(from_fn(cookies::note_remembered))
+                        .wrap(session_state::identity_middleware())
                         .wrap(session)
-                        .wrap(from_fn(db::hold_connection)),
+                        .wrap(from_fn(db::request::hold_connection)),
                 )
                 .wrap(from_fn(error_pages::render))
-                .wrap(from_fn(cookies::policy))
+                .wrap(from_fn(move |req, next| {
+                    cookies::policy(cookie_secure, req, next)
+                }))
+                .wrap(from_fn(move |req, next| {
+                    client::attach(Arc::clone(&trusted_proxies), req, next)
+                }))
                 .wrap(headers::security())
                 .wrap(from_fn(telemetry::log_request))
                 .wrap(from_fn(server::track_request))
         })?;
-        Ok(Self { server, port })
+        Ok(Self {
+            server,
+            port,
+            pool: purge_pool,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -101,8 +111,12 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT, then finishes in-flight requests (up to 30 s).
+    /// The purge of expired rows runs beside it and stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let purger = tokio::spawn(purge_regularly(self.pool));
+        let served = self.server.await;
+        purger.abort();
+        served
     }
 }
 
@@ -110,15 +124,6 @@ fn form_config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(csrf::MAX_BODY_BYTES)
         .error_handler(|e, _| AppError::BadRequest(e.to_string()).into())
-}
-
-/// Applies pending migrations with a dedicated connection (so a failure is reported
-/// with the database's own words).
-pub fn migrate(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
-    let mut conn = db::Manager::new(url.clone())
-        .connect()
-        .context("cannot connect to the database")?;
-    db::migrate(&mut conn)
 }
 
 /// The cookie key: `SECRET_KEY`, or for SQLite one generated once and kept beside
@@ -156,19 +161,22 @@ fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
 }
 
 /// Deletes expired sessions and old log-in failures every few minutes.
-fn spawn_purger(pool: DbPool) {
-    std::thread::spawn(move || loop {
-        std::thread::sleep(Duration::from_secs(300));
-        let now = models::now();
-        let purged = db::run_blocking(&pool, |c| {
+async fn purge_regularly(pool: DbPool) {
+    const EVERY: Duration = Duration::from_secs(300);
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
+    loop {
+        ticks.tick().await;
+        let purged = db::run(&pool, |c| {
+            let now = models::now();
             models::session::purge_expired(c, now)?;
             Ok(models::login_failure::purge_before(
                 c,
                 now - crate::auth::throttle::WINDOW,
             )?)
-        });
+        })
+        .await;
         if let Err(e) = purged {
             tracing::warn!(error = %e, "purging expired sessions failed");
         }
-    });
+    }
 }

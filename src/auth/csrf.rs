@@ -2,7 +2,6 @@
 //! handler runs. The same middleware enforces the body limit, since it has to read
 //! the body to find the token.
 
-use actix_session::{Session, SessionExt};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
@@ -10,36 +9,14 @@ use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::HttpMessage;
 use futures_util::StreamExt;
-use rand::RngCore;
 
 use crate::error::{AppError, CsrfFailure};
+use crate::session_state::TypedSession;
 
-/// The form field and session key.
+/// The form field.
 pub const FIELD: &str = "csrf_token";
 /// Largest request body accepted (SPEC §2).
 pub const MAX_BODY_BYTES: usize = 65_536;
-
-/// The session's token, created on first use.
-pub fn token(session: &Session) -> Result<String, AppError> {
-    if let Some(token) = session.get::<String>(FIELD).ok().flatten() {
-        return Ok(token);
-    }
-    let token = new_token();
-    session.insert(FIELD, &token)?;
-    Ok(token)
-}
-
-/// Gives the session a fresh token (at log-in and log-out).
-pub fn rotate(session: &Session) -> Result<(), AppError> {
-    session.insert(FIELD, new_token())?;
-    Ok(())
-}
-
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Middleware: bounded body read and CSRF check for every unsafe method.
 pub async fn protect(
@@ -52,7 +29,7 @@ pub async fn protect(
     let verified = match read_body(&mut req).await {
         Ok(body) => {
             let submitted = form_token(&body);
-            let expected = req.get_session().get::<String>(FIELD).ok().flatten();
+            let expected = TypedSession::of(&req).current_csrf_token();
             check(submitted.as_deref(), expected.as_deref()).map(|()| body)
         }
         Err(e) => Err(e),

@@ -2,7 +2,6 @@
 //! decorator as middleware, so a new protected route cannot forget it).
 
 use actix_identity::IdentityExt;
-use actix_session::SessionExt;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
@@ -10,12 +9,8 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
-use crate::auth::session_store::keys;
 use crate::error::AppError;
-use crate::web::flash::{self, Level};
-
-/// Session key holding the logged-in user's name, for the navbar without a query.
-pub const USERNAME_KEY: &str = "username";
+use crate::session_state::{Level, TypedSession};
 
 /// The logged-in user, as the session says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,10 +18,6 @@ pub struct CurrentUser {
     pub id: i64,
     pub username: String,
 }
-
-/// Marks a response whose session is remembered (read by the cookie policy).
-#[derive(Debug, Clone, Copy)]
-pub struct Remembered;
 
 impl CurrentUser {
     pub fn of(req: &HttpRequest) -> Option<Self> {
@@ -37,31 +28,19 @@ impl CurrentUser {
     }
 }
 
-/// Middleware inside the identity layer: resolves the user once per request, marks
-/// remembered sessions, and keeps pages for logged-in users out of caches.
+/// Middleware inside the identity layer: resolves the user once per request, for
+/// [`CurrentUser::of`] and the extractor.
 pub async fn resolve_user(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let user = req.get_identity().ok().and_then(|identity| {
         let id = identity.id().ok()?.parse().ok()?;
-        let username = req.get_session().get::<String>(USERNAME_KEY).ok()??;
+        let username = TypedSession::of(&req).username()?;
         Some(CurrentUser { id, username })
     });
-    let logged_in = user.is_some();
     req.extensions_mut().insert(user);
-    let mut res = next.call(req).await?;
-    let session = res.request().get_session();
-    if session.get::<bool>(keys::REMEMBER).ok().flatten() == Some(true) {
-        res.response_mut().extensions_mut().insert(Remembered);
-    }
-    if logged_in && !res.headers().contains_key(header::CACHE_CONTROL) {
-        res.headers_mut().insert(
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-store"),
-        );
-    }
-    Ok(res)
+    next.call(req).await
 }
 
 /// `login_required`: anonymous GET/HEAD go to `/login?next=…` with a flash, anything
@@ -74,11 +53,7 @@ pub async fn login_required(
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let location = if matches!(*req.method(), Method::GET | Method::HEAD) {
-        flash::push(
-            &req.get_session(),
-            Level::Info,
-            "Please log in to access this page.",
-        );
+        TypedSession::of(&req).push_flash(Level::Info, "Please log in to access this page.");
         login_url(&req)
     } else {
         "/login".to_owned()

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use crate::db;
 use crate::error::AppError;
 
 /// bcrypt reads at most this many bytes; longer passwords are refused, never truncated.
@@ -69,8 +68,7 @@ impl Hasher {
         &self,
         f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        // Nobody else may use the request's connection while it waits for the hash.
-        db::release_connection();
+        // Waiting here gives the request's kept connection back (db::request).
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await

@@ -18,15 +18,7 @@ use time::{Duration, PrimitiveDateTime};
 use crate::db::models::{now, session};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
-
-/// Session keys the store reads to fill its own columns.
-pub mod keys {
-    /// Set by actix-identity at log-in (its default key).
-    pub const USER_ID: &str = "actix_identity.user_id";
-    pub const REMEMBER: &str = "remember";
-    pub const IP: &str = "client_ip";
-    pub const USER_AGENT: &str = "user_agent";
-}
+use crate::session_state::StoredFields;
 
 pub const REMEMBER_FOR: Duration = Duration::days(30);
 pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
@@ -65,30 +57,18 @@ fn expires_at(
     }
 }
 
-/// The columns derived from a session's state.
+/// What a row stores of a session's state: all of it as JSON, some entries also in
+/// columns of their own.
 struct Derived {
     json: String,
-    user_id: Option<i64>,
-    remember: bool,
-    ip: String,
-    user_agent: String,
+    fields: StoredFields,
 }
 
 impl Derived {
     fn from_state(state: &State) -> serde_json::Result<Self> {
-        let get = |key: &str| -> Option<String> {
-            state
-                .get(key)
-                .and_then(|v| serde_json::from_str::<String>(v).ok())
-        };
         Ok(Self {
             json: serde_json::to_string(state)?,
-            user_id: get(keys::USER_ID).and_then(|id| id.parse().ok()),
-            remember: state
-                .get(keys::REMEMBER)
-                .is_some_and(|v| serde_json::from_str::<bool>(v).unwrap_or(false)),
-            ip: get(keys::IP).unwrap_or_default(),
-            user_agent: get(keys::USER_AGENT).unwrap_or_default(),
+            fields: StoredFields::from_state(state),
         })
     }
 
@@ -97,14 +77,15 @@ impl Derived {
         created_at: PrimitiveDateTime,
         now: PrimitiveDateTime,
     ) -> session::SessionWrite<'_> {
+        let fields = &self.fields;
         session::SessionWrite {
-            user_id: self.user_id,
+            user_id: fields.user_id,
             state: &self.json,
-            remember: self.remember,
-            ip: &self.ip,
-            user_agent: &self.user_agent,
+            remember: fields.remember,
+            ip: &fields.client_ip,
+            user_agent: &fields.user_agent,
             last_seen_at: now,
-            expires_at: expires_at(self.remember, created_at, now),
+            expires_at: expires_at(fields.remember, created_at, now),
         }
     }
 }

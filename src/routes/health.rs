@@ -14,7 +14,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// 200 when the database answers, else 503.
 pub async fn readyz(state: State) -> HttpResponse {
-    match db::ping(&state.pool).await {
+    match db::request::ping(&state.pool).await {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
             .body("ready"),

@@ -5,10 +5,13 @@
 //! headers from anyone, which would let a client forge its address.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use actix_web::dev::{Payload, ServiceRequest};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::HeaderMap;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest};
 
 use crate::config::TrustedProxies;
 
@@ -70,13 +73,7 @@ impl ClientInfo {
             .unwrap_or_default()
     }
 
-    /// Resolves and remembers the client for the rest of the request.
-    pub fn attach(req: &ServiceRequest, trusted: &TrustedProxies) -> Self {
-        let info = Self::resolve(req.peer_addr().map(|a| a.ip()), req.headers(), trusted);
-        req.extensions_mut().insert(info.clone());
-        info
-    }
-
+    /// The client as [`attach`] resolved it; the TCP peer where it did not run.
     pub fn of(req: &HttpRequest) -> Self {
         req.extensions().get::<Self>().cloned().unwrap_or(Self {
             ip: req.peer_addr().map(|a| a.ip()),
@@ -85,13 +82,16 @@ impl ClientInfo {
     }
 }
 
-impl FromRequest for ClientInfo {
-    type Error = actix_web::Error;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(Self::of(req)))
-    }
+/// Outer middleware: resolves the client once, for [`ClientInfo::of`] in every layer
+/// and handler inside. `trusted` is the configuration's, given when the server is built.
+pub async fn attach(
+    trusted: Arc<TrustedProxies>,
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let info = ClientInfo::resolve(req.peer_addr().map(|a| a.ip()), req.headers(), &trusted);
+    req.extensions_mut().insert(info);
+    next.call(req).await
 }
 
 #[cfg(test)]

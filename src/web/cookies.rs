@@ -1,6 +1,7 @@
-//! The cookie policy, applied to every `Set-Cookie` on the way out:
-//! `Secure` per `COOKIE_SECURE` (with `auto`, when the browser used https), and a
-//! 30-day lifetime for a remembered session cookie.
+//! The cookie policy, applied to every `Set-Cookie` on the way out: `Secure` per
+//! `COOKIE_SECURE` (with `auto`, when the browser used https), and a 30-day lifetime
+//! for a remembered session cookie. This is the one place that decides `Secure`:
+//! actix-session is told never to set it.
 //!
 //! actix-session 0.11 has one global cookie lifetime and a fixed `Secure` flag, so a
 //! per-request decision has to rewrite the header it wrote.
@@ -13,10 +14,9 @@ use actix_web::http::header::{
 };
 use actix_web::middleware::Next;
 
-use crate::auth::guard::Remembered;
 use crate::auth::session_store::REMEMBER_FOR;
 use crate::config::CookieSecure;
-use crate::state::State;
+use crate::session_state::TypedSession;
 use crate::web::client::ClientInfo;
 
 /// The session cookie's name for a given setting (SPEC §3).
@@ -27,24 +27,39 @@ pub fn session_cookie_name(secure: CookieSecure) -> &'static str {
     }
 }
 
-/// Outer middleware: resolves the client, then rewrites the response's cookies.
-pub async fn policy(
+/// Marks a response whose session is remembered. Set inside the session layer, which
+/// empties the session's state when it saves it, and read outside it by [`policy`].
+#[derive(Debug, Clone, Copy)]
+struct Remembered;
+
+/// Middleware inside the session layer: notes whether the session is remembered.
+pub async fn note_remembered(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = req.app_data::<State>().cloned();
-    let Some(state) = state else {
-        return next.call(req).await;
-    };
-    let client = ClientInfo::attach(&req, &state.config.trusted_proxies);
     let mut res = next.call(req).await?;
-    let secure = match state.config.cookie_secure {
-        CookieSecure::Auto => client.https,
+    if TypedSession::of(res.request()).is_remembered() {
+        res.response_mut().extensions_mut().insert(Remembered);
+    }
+    Ok(res)
+}
+
+/// Outer middleware (inside the client resolution): rewrites the response's cookies.
+/// `setting` is the configuration's, given when the server is built.
+pub async fn policy(
+    setting: CookieSecure,
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let https = ClientInfo::of(req.request()).https;
+    let mut res = next.call(req).await?;
+    let secure = match setting {
+        CookieSecure::Auto => https,
         CookieSecure::Always => true,
         CookieSecure::Never => false,
     };
     let remembered = res.response().extensions().get::<Remembered>().is_some();
-    let session_name = session_cookie_name(state.config.cookie_secure);
+    let session_name = session_cookie_name(setting);
     let headers = res.headers_mut();
     let rewritten: Vec<HeaderValue> = headers
         .get_all(SET_COOKIE)

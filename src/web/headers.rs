@@ -1,8 +1,13 @@
-//! Security headers for every response, and the 405 answer with its `Allow` header.
+//! Security headers for every response, `no-store` for logged-in users' pages, and the
+//! 405 answer with its `Allow` header.
 
-use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::HttpResponse;
+
+use crate::auth::guard::CurrentUser;
 
 /// CSP without inline script or style; the pages need nothing from elsewhere.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -30,4 +35,19 @@ pub fn method_not_allowed(allow: &'static str) -> actix_web::Route {
             .insert_header((header::ALLOW, allow))
             .finish()
     })
+}
+
+/// Middleware outside the user resolution: keeps what a logged-in user is shown out of
+/// caches (SPEC §3), unless the response chose its own `Cache-Control`.
+pub async fn no_store_for_users(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let logged_in = CurrentUser::of(res.request()).is_some();
+    if logged_in && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(res)
 }

@@ -4,7 +4,6 @@ pub mod assets;
 pub mod client;
 pub mod cookies;
 pub mod error_pages;
-pub mod flash;
 pub mod headers;
 pub mod page;
 pub mod theme;

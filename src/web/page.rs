@@ -1,15 +1,14 @@
 //! Rendering a page: the template's own data plus what the layout needs
 //! (current user, CSRF token, theme, pending flash messages).
 
-use actix_session::SessionExt;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use crate::auth::{csrf, guard::CurrentUser};
+use crate::auth::guard::CurrentUser;
 use crate::error::AppError;
+use crate::session_state::{Flash, TypedSession};
 use crate::state::State;
-use crate::web::flash::{self, Flash};
 use crate::web::theme::Theme;
 
 #[derive(Serialize)]
@@ -23,12 +22,12 @@ pub struct Layout {
 impl Layout {
     /// The layout of a normal page; creates the session's CSRF token if needed.
     pub fn for_request(req: &HttpRequest) -> Result<Self, AppError> {
-        let session = req.get_session();
+        let session = TypedSession::of(req);
         Ok(Self {
             username: CurrentUser::of(req).map(|u| u.username),
-            csrf_token: csrf::token(&session)?,
+            csrf_token: session.csrf_token()?,
             theme: Theme::of(req),
-            flashes: flash::take(&session),
+            flashes: session.take_flashes(),
         })
     }
 }

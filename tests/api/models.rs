@@ -3,18 +3,18 @@
 
 use diesel::prelude::*;
 use tickbox::config::DatabaseUrl;
+use tickbox::db::migrations;
 use tickbox::db::models::now;
 use tickbox::db::models::todo::{Counts, Filter, ListSpec, NewTodo, Sort, Todo, PAGE_SIZE};
 use tickbox::db::models::user::NewUser;
 use tickbox::db::{schema::todos, DbConnection, Manager};
-use tickbox::startup::migrate;
 use time::{Date, Duration};
 
 use crate::helpers::TestDb;
 
 fn connect(db: &TestDb) -> DbConnection {
     let url = DatabaseUrl::parse(&db.url).expect("a database URL");
-    migrate(&url).expect("migrations");
+    migrations::apply(&url).expect("migrations");
     Manager::new(url).connect().expect("a connection")
 }
 

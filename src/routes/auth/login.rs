@@ -1,6 +1,5 @@
 //! `GET/POST /login`: log in by username or email, with throttling of failures.
 
-use actix_session::SessionExt;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -8,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{next_url, throttle};
 use crate::db::{self, models::user::User};
 use crate::error::AppError;
+use crate::session_state::{Flash, Level, TypedSession};
 use crate::state::State;
 use crate::web::client::ClientInfo;
-use crate::web::flash::{self, Flash, Level};
 use crate::web::page::{render, render_with, Layout};
 use crate::web::theme::Theme;
 
@@ -126,11 +125,7 @@ pub async fn login(
     })
     .await?;
     super::login_user(&req, user.id, &user.username, page.remember_me)?;
-    flash::push(
-        &req.get_session(),
-        Level::Success,
-        "Successfully logged in!",
-    );
+    TypedSession::of(&req).push_flash(Level::Success, "Successfully logged in!");
     let next = (!form.next.is_empty()).then_some(form.next.as_str());
     // At log-in the account's saved theme wins over the visitor's.
     let theme = Theme::parse(&user.theme).unwrap_or_default();

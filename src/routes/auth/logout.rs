@@ -1,14 +1,12 @@
 //! `GET/POST /logout`: Flask-Login's `logout_user`, ending the session on the server.
 
 use actix_identity::Identity;
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::auth::csrf;
 use crate::auth::guard::CurrentUser;
 use crate::error::AppError;
-use crate::web::flash::{self, Level};
+use crate::session_state::{Level, TypedSession};
 use crate::web::page::{render, Empty};
 
 /// A confirmation page with the POST button; anonymous visitors go to the log-in page.
@@ -23,14 +21,12 @@ pub async fn logout_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
 /// anonymous one that only carries the flash message and a new CSRF token.
 pub async fn logout(
     identity: Option<Identity>,
-    session: Session,
+    session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
     if let Some(identity) = identity {
         identity.logout();
     }
-    session.clear();
-    session.renew();
-    csrf::rotate(&session)?;
-    flash::push(&session, Level::Info, "You have been logged out.");
+    session.restart_anonymous()?;
+    session.push_flash(Level::Info, "You have been logged out.");
     Ok(super::see_other("/login", None))
 }

@@ -5,13 +5,11 @@ pub mod logout;
 pub mod register;
 
 use actix_identity::Identity;
-use actix_session::SessionExt;
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
-use crate::auth::session_store::keys;
-use crate::auth::{csrf, guard::USERNAME_KEY};
 use crate::error::AppError;
+use crate::session_state::{LoginDetails, TypedSession};
 use crate::web::client::ClientInfo;
 use crate::web::theme::Theme;
 
@@ -25,20 +23,17 @@ pub fn login_user(
 ) -> Result<(), AppError> {
     Identity::login(&req.extensions(), user_id.to_string())
         .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
-    let session = req.get_session();
-    session.insert(USERNAME_KEY, username)?;
-    session.insert(keys::REMEMBER, remember)?;
-    session.insert(keys::IP, ClientInfo::of(req).ip_text())?;
-    let agent = req
+    let user_agent = req
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    session.insert(
-        keys::USER_AGENT,
-        agent.chars().take(200).collect::<String>(),
-    )?;
-    csrf::rotate(&session)
+    TypedSession::of(req).record_login(&LoginDetails {
+        username,
+        remember,
+        client_ip: ClientInfo::of(req).ip_text(),
+        user_agent,
+    })
 }
 
 /// 303 See Other to `location`, setting the theme cookie when given.

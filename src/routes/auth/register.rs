@@ -1,6 +1,5 @@
 //! `GET/POST /register`: sign up, then be logged in.
 
-use actix_session::SessionExt;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::Connection;
@@ -11,8 +10,8 @@ use crate::auth::next_url;
 use crate::auth::validation::{self, FieldErrors};
 use crate::db::{self, models::user::NewUser};
 use crate::error::AppError;
+use crate::session_state::{Level, TypedSession};
 use crate::state::State;
-use crate::web::flash::{self, Level};
 use crate::web::page::render;
 use crate::web::theme::Theme;
 
@@ -84,7 +83,7 @@ pub async fn register(
     let (name, mail) = (username.clone(), email.clone());
     // The account and the logged-in session row (saved by actix-session after this
     // handler) commit together, or neither does.
-    db::begin_request_transaction(&state.pool).await?;
+    db::request::begin_request_transaction(&state.pool).await?;
     let inserted = db::run(&state.pool, move |conn| {
         // A savepoint: a taken name undoes only this insert, and the 422 page's
         // session still saves.
@@ -112,11 +111,7 @@ pub async fn register(
         Err(e) => return Err(e),
     };
     super::login_user(&req, user_id, &username, false)?;
-    flash::push(
-        &req.get_session(),
-        Level::Success,
-        format!("Welcome, {username}!"),
-    );
+    TypedSession::of(&req).push_flash(Level::Success, format!("Welcome, {username}!"));
     let next = (!form.next.is_empty()).then_some(form.next.as_str());
     Ok(super::see_other(&next_url::after_login(next), None))
 }

@@ -5,7 +5,6 @@ pub mod create;
 pub mod edit;
 pub mod list;
 
-use actix_session::SessionExt;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use time::{macros::format_description, Date};
@@ -13,12 +12,12 @@ use time::{macros::format_description, Date};
 use crate::auth::validation::FieldErrors;
 use crate::db::models::todo::{Filter, ListSpec, Sort};
 use crate::routes::auth::see_other;
-use crate::web::flash::{self, Level};
+use crate::session_state::{Level, TypedSession};
 
 /// After a to-do mutation has committed: confirm it, and go back to the list as the
 /// person was viewing it (post/redirect/get).
 pub fn back_to_list(req: &HttpRequest, spec: ListSpec, message: impl Into<String>) -> HttpResponse {
-    flash::push(&req.get_session(), Level::Success, message);
+    TypedSession::of(req).push_flash(Level::Success, message);
     see_other(&ListState(spec).list_url(), None)
 }
 

@@ -1,0 +1,287 @@
+//! The session, typed: every key the session holds is named here and nowhere else,
+//! and every read or write of the session goes through [`TypedSession`].
+//!
+//! The session store ([`crate::auth::session_store`]) keeps the state as JSON and
+//! copies a few entries into their own columns; [`StoredFields`] is how it reads them.
+//! Flash messages live here too: they are session entries shown once by the next page.
+
+use std::collections::HashMap;
+
+use actix_identity::config::LogoutBehavior;
+use actix_identity::IdentityMiddleware;
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The session's keys. Renaming one logs every current session out (or loses its data).
+pub mod keys {
+    /// Where actix-identity keeps the logged-in user's id. It is the crate's own default
+    /// (so sessions saved before it was configured here stay valid), set explicitly by
+    /// [`super::identity_middleware`]; a test pins that the id lands under it.
+    pub const USER_ID: &str = "actix_identity.user_id";
+    /// The logged-in user's name, for the navbar without a query.
+    pub const USERNAME: &str = "username";
+    pub const REMEMBER: &str = "remember";
+    pub const CLIENT_IP: &str = "client_ip";
+    pub const USER_AGENT: &str = "user_agent";
+    pub const CSRF_TOKEN: &str = "csrf_token";
+    pub const FLASHES: &str = "_flashes";
+}
+
+/// At most this much of the User-Agent header is kept with the session.
+const USER_AGENT_CHARS: usize = 200;
+
+/// actix-identity, storing the user id under [`keys::USER_ID`]. Logging out deletes the
+/// identity keys; the log-out handler then renews the session, which deletes the old
+/// row and starts a clean anonymous one.
+pub fn identity_middleware() -> IdentityMiddleware {
+    IdentityMiddleware::builder()
+        .id_key(keys::USER_ID)
+        .logout_behavior(LogoutBehavior::DeleteIdentityKeys)
+        .build()
+}
+
+/// The request's session, with one method per thing it holds.
+pub struct TypedSession(Session);
+
+/// What a fresh log-in writes into the session beside the user id.
+pub struct LoginDetails<'a> {
+    pub username: &'a str,
+    pub remember: bool,
+    pub client_ip: String,
+    pub user_agent: &'a str,
+}
+
+impl TypedSession {
+    pub fn of(req: &impl SessionExt) -> Self {
+        Self(req.get_session())
+    }
+
+    /// The logged-in user's name (the id is actix-identity's to read).
+    pub fn username(&self) -> Option<String> {
+        self.0.get(keys::USERNAME).ok().flatten()
+    }
+
+    /// Whether the session was logged in with "remember me".
+    pub fn is_remembered(&self) -> bool {
+        self.0.get::<bool>(keys::REMEMBER).ok().flatten() == Some(true)
+    }
+
+    /// Records a log-in (after `Identity::login`), and gives the session a new CSRF token.
+    pub fn record_login(&self, login: &LoginDetails<'_>) -> Result<(), AppError> {
+        self.0.insert(keys::USERNAME, login.username)?;
+        self.0.insert(keys::REMEMBER, login.remember)?;
+        self.0.insert(keys::CLIENT_IP, &login.client_ip)?;
+        let agent: String = login.user_agent.chars().take(USER_AGENT_CHARS).collect();
+        self.0.insert(keys::USER_AGENT, agent)?;
+        self.rotate_csrf_token()
+    }
+
+    /// Ends this session (its row is deleted when the response is sent) and starts a
+    /// fresh anonymous one with a new CSRF token.
+    pub fn restart_anonymous(&self) -> Result<(), AppError> {
+        self.0.clear();
+        self.0.renew();
+        self.rotate_csrf_token()
+    }
+
+    /// The session's CSRF token, created on first use.
+    pub fn csrf_token(&self) -> Result<String, AppError> {
+        if let Some(token) = self.current_csrf_token() {
+            return Ok(token);
+        }
+        let token = new_token();
+        self.0.insert(keys::CSRF_TOKEN, &token)?;
+        Ok(token)
+    }
+
+    /// The token a form must carry, if the session has one (it never creates one).
+    pub fn current_csrf_token(&self) -> Option<String> {
+        self.0.get(keys::CSRF_TOKEN).ok().flatten()
+    }
+
+    /// A fresh token, at log-in and log-out.
+    fn rotate_csrf_token(&self) -> Result<(), AppError> {
+        self.0.insert(keys::CSRF_TOKEN, new_token())?;
+        Ok(())
+    }
+
+    /// Queues a message for the next page; the same message is queued only once (several
+    /// redirects to the log-in page before it is shown say "please log in" once).
+    pub fn push_flash(&self, level: Level, text: impl Into<String>) {
+        let mut all = self.flashes();
+        let flash = Flash {
+            level,
+            text: text.into(),
+        };
+        if all.contains(&flash) {
+            return;
+        }
+        all.push(flash);
+        // A session that cannot be written loses only the message, never the request.
+        if let Err(e) = self.0.insert(keys::FLASHES, all) {
+            tracing::warn!(error = %e, "could not store a flash message");
+        }
+    }
+
+    /// Takes the pending messages; the session is only marked changed when there were some.
+    pub fn take_flashes(&self) -> Vec<Flash> {
+        if !self.0.contains_key(keys::FLASHES) {
+            return Vec::new();
+        }
+        let all = self.flashes();
+        self.0.remove(keys::FLASHES);
+        all
+    }
+
+    fn flashes(&self) -> Vec<Flash> {
+        self.0.get(keys::FLASHES).ok().flatten().unwrap_or_default()
+    }
+}
+
+impl FromRequest for TypedSession {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self::of(req)))
+    }
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How a flash message looks: the `flash-LEVEL` class of SPEC §6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Success,
+    Info,
+    Error,
+}
+
+/// A message shown once by the next page rendered. Written by hand:
+/// actix-web-flash-messages' session storage needs actix-session 0.10.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    pub level: Level,
+    pub text: String,
+}
+
+/// The entries the session store keeps in columns of their own, read from the state
+/// as actix-session hands it over (each value a JSON string).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct StoredFields {
+    pub user_id: Option<i64>,
+    pub remember: bool,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
+impl StoredFields {
+    pub fn from_state(state: &HashMap<String, String>) -> Self {
+        let text = |key: &str| -> Option<String> {
+            state
+                .get(key)
+                .and_then(|v| serde_json::from_str::<String>(v).ok())
+        };
+        Self {
+            user_id: text(keys::USER_ID).and_then(|id| id.parse().ok()),
+            remember: state
+                .get(keys::REMEMBER)
+                .is_some_and(|v| serde_json::from_str::<bool>(v).unwrap_or(false)),
+            client_ip: text(keys::CLIENT_IP).unwrap_or_default(),
+            user_agent: text(keys::USER_AGENT).unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use actix_identity::Identity;
+    use actix_session::storage::{
+        generate_session_key, LoadError, SaveError, SessionKey, SessionStore, UpdateError,
+    };
+    use actix_session::SessionMiddleware;
+    use actix_web::cookie::{time::Duration, Key};
+    use actix_web::{test, web, App, HttpMessage, HttpResponse};
+
+    use super::*;
+
+    type State = HashMap<String, String>;
+
+    /// A store that keeps the last state saved, to see which keys a real session wrote.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Option<State>>>);
+
+    impl SessionStore for Recorder {
+        async fn load(&self, _: &SessionKey) -> Result<Option<State>, LoadError> {
+            Ok(None)
+        }
+        async fn save(&self, state: State, _: &Duration) -> Result<SessionKey, SaveError> {
+            *self.0.lock().unwrap() = Some(state);
+            Ok(generate_session_key())
+        }
+        async fn update(
+            &self,
+            key: SessionKey,
+            state: State,
+            _: &Duration,
+        ) -> Result<SessionKey, UpdateError> {
+            *self.0.lock().unwrap() = Some(state);
+            Ok(key)
+        }
+        async fn update_ttl(&self, _: &SessionKey, _: &Duration) -> anyhow::Result<()> {
+            Ok(())
+        }
+        async fn delete(&self, _: &SessionKey) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The state a session is saved with after `Identity::login` behind `identity`.
+    async fn state_after_login(identity: IdentityMiddleware) -> State {
+        let store = Recorder::default();
+        let app = test::init_service(
+            App::new()
+                .route(
+                    "/",
+                    web::get().to(|req: HttpRequest| async move {
+                        Identity::login(&req.extensions(), "42".to_owned()).unwrap();
+                        HttpResponse::Ok().finish()
+                    }),
+                )
+                .wrap(identity)
+                .wrap(SessionMiddleware::new(store.clone(), Key::from(&[7; 64]))),
+        )
+        .await;
+        test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+        let saved = store.0.lock().unwrap().take();
+        saved.expect("the session was saved")
+    }
+
+    #[actix_web::test]
+    async fn actix_identity_stores_the_user_id_under_our_key_which_is_its_default() {
+        // Ours, as configured, and the crate's default: sessions saved before the key
+        // was configured explicitly must stay logged in.
+        for identity in [identity_middleware(), IdentityMiddleware::default()] {
+            let state = state_after_login(identity).await;
+            assert_eq!(
+                state.get(keys::USER_ID).map(String::as_str),
+                Some("\"42\""),
+                "the id is not under {}: {state:?}",
+                keys::USER_ID
+            );
+            assert_eq!(StoredFields::from_state(&state).user_id, Some(42));
+        }
+    }
+}
