@@ -25,6 +25,9 @@ pub enum AppError {
     /// The request body is over the limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The request body did not arrive in time.
+    #[error("request body too slow")]
+    RequestTimeout,
     /// A unique constraint rejected the write; the value names the form field.
     #[error("{0} is already taken")]
     Conflict(&'static str),
@@ -58,6 +61,7 @@ impl ResponseError for AppError {
             Self::LoginRequired => StatusCode::SEE_OTHER,
             Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -15,13 +15,13 @@ use actix_web::{web, App};
 use anyhow::Context;
 use rand::RngCore;
 
-use crate::auth::{csrf, guard, password::Hasher, session_store::DbSessionStore};
+use crate::auth::{guard, password::Hasher, session_store::DbSessionStore};
 use crate::config::{Config, DatabaseUrl};
 use crate::db::{self, models, DbPool};
 use crate::error::AppError;
 use crate::session_state;
 use crate::state::AppState;
-use crate::web::{client, cookies, error_pages, headers};
+use crate::web::{body, client, cookies, error_pages, headers};
 use crate::{routes, server, telemetry, templates};
 
 pub struct Application {
@@ -57,7 +57,7 @@ impl Application {
             hasher,
         });
         let options = server::Options {
-            max_body_bytes: csrf::MAX_BODY_BYTES,
+            max_body_bytes: body::MAX_BODY_BYTES,
         };
         let server = server::serve(listener, options, move || {
             let session =
@@ -80,7 +80,6 @@ impl Application {
                     web::scope("")
                         .configure(routes::configure_pages)
                         .default_service(web::to(routes::not_found))
-                        .wrap(from_fn(csrf::protect))
                         .wrap(from_fn(guard::resolve_user))
                         .wrap(from_fn(headers::no_store_for_users))
                         .wrap(from_fn(cookies::note_remembered))
@@ -88,6 +87,8 @@ impl Application {
                         .wrap(session)
                         .wrap(from_fn(db::request::hold_connection)),
                 )
+                // Bodies are read whole before the session is loaded (web::body).
+                .wrap(from_fn(body::read_whole))
                 .wrap(from_fn(error_pages::render))
                 .wrap(from_fn(move |req, next| {
                     cookies::policy(cookie_secure, req, next)
@@ -122,7 +123,7 @@ impl Application {
 
 fn form_config() -> web::FormConfig {
     web::FormConfig::default()
-        .limit(csrf::MAX_BODY_BYTES)
+        .limit(body::MAX_BODY_BYTES)
         .error_handler(|e, _| AppError::BadRequest(e.to_string()).into())
 }
 

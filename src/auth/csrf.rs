@@ -1,45 +1,28 @@
-//! CSRF protection: a token tied to the session, checked on every POST before any
-//! handler runs. The same middleware enforces the body limit, since it has to read
-//! the body to find the token.
+//! CSRF protection: a token tied to the session, checked on every POST route before
+//! its handler runs, and after the method has been matched (SPEC §2: method, then
+//! CSRF, then log-in). The body has already been read whole by [`crate::web::body`].
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
-use actix_web::web::{Bytes, BytesMut};
-use actix_web::HttpMessage;
-use futures_util::StreamExt;
 
 use crate::error::{AppError, CsrfFailure};
 use crate::session_state::TypedSession;
+use crate::web::body::Body;
 
 /// The form field.
 pub const FIELD: &str = "csrf_token";
-/// Largest request body accepted (SPEC §2).
-pub const MAX_BODY_BYTES: usize = 65_536;
 
-/// Middleware: bounded body read and CSRF check for every unsafe method.
+/// Route middleware: the submitted token must be the session's.
 pub async fn protect(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return Ok(next.call(req).await?.map_into_left_body());
-    }
-    let verified = match read_body(&mut req).await {
-        Ok(body) => {
-            let submitted = form_token(&body);
-            let expected = TypedSession::of(&req).current_csrf_token();
-            check(submitted.as_deref(), expected.as_deref()).map(|()| body)
-        }
-        Err(e) => Err(e),
-    };
-    match verified {
-        Ok(body) => {
-            req.set_payload(body.into());
-            Ok(next.call(req).await?.map_into_left_body())
-        }
-        // An error response (not `Err`), so the layers outside still see the request.
+    let submitted = form_token(&Body::of(req.request()));
+    let expected = TypedSession::of(&req).current_csrf_token();
+    match check(submitted.as_deref(), expected.as_deref()) {
+        Ok(()) => Ok(next.call(req).await?.map_into_left_body()),
+        // A response (not `Err`), so the layers outside still see the request.
         Err(e) => Ok(req.error_response(e).map_into_right_body()),
     }
 }
@@ -51,27 +34,6 @@ fn check(submitted: Option<&str>, expected: Option<&str>) -> Result<(), AppError
         (Some(s), None) if !s.is_empty() => Err(AppError::Csrf(CsrfFailure::StaleForm)),
         _ => Err(AppError::Csrf(CsrfFailure::Invalid)),
     }
-}
-
-async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(AppError::PayloadTooLarge);
-    }
-    let mut payload = req.take_payload();
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(AppError::PayloadTooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
 }
 
 fn form_token(body: &[u8]) -> Option<String> {

@@ -1,7 +1,13 @@
 //! THE route table: the whole URL surface of tickbox on one screen.
 //!
-//! Protected routes live in scopes wrapped by `login_required`, so a new page under
-//! them cannot forget the check.
+//! Each route says what it is: [`page`] and [`form`] for anyone, [`user_page`] and
+//! [`user_form`] for a logged-in user only. The checks sit on the routes, not around
+//! the scopes, so that they run in SPEC §2's order: the method is matched first (a
+//! path's other methods get 405 from its default service), then the CSRF token, then
+//! log-in. A protected handler also takes the [`CurrentUser`] extractor, which fails
+//! closed should a route ever be declared with the wrong helper.
+//!
+//! [`CurrentUser`]: crate::auth::guard::CurrentUser
 
 mod account;
 mod auth;
@@ -11,9 +17,9 @@ mod theme;
 mod todos;
 
 use actix_web::middleware::from_fn;
-use actix_web::{guard, web, Route};
+use actix_web::{guard, web, FromRequest, Handler, Responder, Route};
 
-use crate::auth::guard::login_required;
+use crate::auth::{csrf, guard::login_required};
 use crate::error::AppError;
 use crate::web::assets;
 use crate::web::headers::method_not_allowed as allow;
@@ -47,75 +53,73 @@ pub fn configure_sessionless(cfg: &mut web::ServiceConfig) {
 pub fn configure_pages(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/")
-            .route(get().to(home::home))
+            .route(page(home::home))
             .default_service(allow("GET, HEAD")),
     )
     .service(
         web::resource("/register")
-            .route(get().to(auth::register::register_form))
-            .route(web::post().to(auth::register::register))
+            .route(page(auth::register::register_form))
+            .route(form(auth::register::register))
             .default_service(allow("GET, HEAD, POST")),
     )
     .service(
         web::resource("/login")
-            .route(get().to(auth::login::login_form))
-            .route(web::post().to(auth::login::login))
+            .route(page(auth::login::login_form))
+            .route(form(auth::login::login))
             .default_service(allow("GET, HEAD, POST")),
     )
     .service(
         web::resource("/logout")
-            .route(get().to(auth::logout::logout_form))
-            .route(web::post().to(auth::logout::logout))
+            .route(page(auth::logout::logout_form))
+            .route(form(auth::logout::logout))
             .default_service(allow("GET, HEAD, POST")),
     )
     .service(
         web::resource("/theme")
-            .route(web::post().to(theme::set_theme))
+            .route(form(theme::set_theme))
             .default_service(allow("POST")),
     )
     .service(
         web::scope("/todos")
-            .wrap(from_fn(login_required))
             .service(
                 web::resource("")
-                    .route(get().to(todos::list::list_todos))
-                    .route(web::post().to(todos::create::create_todo))
+                    .route(user_page(todos::list::list_todos))
+                    .route(user_form(todos::create::create_todo))
                     .default_service(allow("GET, HEAD, POST")),
             )
             .service(
                 web::resource("/clear-completed")
-                    .route(web::post().to(todos::change::clear_completed))
+                    .route(user_form(todos::change::clear_completed))
                     .default_service(allow("POST")),
             )
             .service(
                 web::resource("/{id}")
-                    .route(get().to(todos::edit::show_todo))
-                    .route(web::post().to(todos::edit::update_todo))
+                    .route(user_page(todos::edit::show_todo))
+                    .route(user_form(todos::edit::update_todo))
                     .default_service(allow("GET, HEAD, POST")),
             )
             .service(
                 web::resource("/{id}/edit")
-                    .route(get().to(todos::edit::edit_form))
+                    .route(user_page(todos::edit::edit_form))
                     .default_service(allow("GET, HEAD")),
             )
             .service(
                 web::resource("/{id}/toggle")
-                    .route(web::post().to(todos::change::toggle_todo))
+                    .route(user_form(todos::change::toggle_todo))
                     .default_service(allow("POST")),
             )
             .service(
                 web::resource("/{id}/delete")
-                    .route(web::post().to(todos::change::delete_todo))
+                    .route(user_form(todos::change::delete_todo))
                     .default_service(allow("POST")),
             )
             .default_service(web::to(not_found)),
     )
     .service(
         web::scope("/account")
-            .wrap(from_fn(login_required))
             .service(
                 web::resource("")
-                    .route(get().to(account::show_account))
+                    .route(user_page(account::show_account))
                     .default_service(allow("GET, HEAD")),
             )
             .default_service(web::to(not_found)),
@@ -125,6 +129,49 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
 /// GET that also answers HEAD (proxies and uptime checks use it).
 fn get() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// A page anyone may see.
+fn page<F, Args>(handler: F) -> Route
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    get().to(handler)
+}
+
+/// A form anyone may post: CSRF-checked.
+fn form<F, Args>(handler: F) -> Route
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::post().to(handler).wrap(from_fn(csrf::protect))
+}
+
+/// A page for a logged-in user: anonymous visitors are sent to log in.
+fn user_page<F, Args>(handler: F) -> Route
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    get().to(handler).wrap(from_fn(login_required))
+}
+
+/// A form for a logged-in user: CSRF first (the outer layer), then log-in.
+fn user_form<F, Args>(handler: F) -> Route
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::post()
+        .to(handler)
+        .wrap(from_fn(login_required))
+        .wrap(from_fn(csrf::protect))
 }
 
 pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

@@ -1,6 +1,7 @@
 //! The HTTP layer shared by all routes: middleware, page rendering, static files.
 
 pub mod assets;
+pub mod body;
 pub mod client;
 pub mod cookies;
 pub mod error_pages;

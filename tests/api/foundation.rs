@@ -115,6 +115,75 @@ async fn wrong_methods_get_405_with_an_allow_header() {
 }
 
 #[tokio::test]
+async fn the_method_is_judged_before_csrf_and_log_in() {
+    // Anonymous, and without a CSRF token: a method the path does not have is still 405.
+    let app = spawn_app().await;
+    let cases = [
+        ("/", reqwest::Method::PUT, "GET, HEAD"),
+        ("/", reqwest::Method::POST, "GET, HEAD"),
+        ("/todos", reqwest::Method::DELETE, "GET, HEAD, POST"),
+        ("/todos/1/toggle", reqwest::Method::GET, "POST"),
+        ("/todos/1/edit", reqwest::Method::POST, "GET, HEAD"),
+        ("/account", reqwest::Method::PATCH, "GET, HEAD"),
+    ];
+    for (path, method, allow) in cases {
+        let res = app
+            .client
+            .request(method.clone(), app.url(path))
+            .form(&[("title", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+        assert_eq!(header(res.headers(), "allow"), allow, "{method} {path}");
+    }
+    // Then CSRF (403) before log-in (303) on a protected form.
+    let res = app.post_raw("/todos", &[("title", "x")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app.post("/todos", &[("title", "x")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/login");
+}
+
+#[tokio::test]
+async fn a_body_that_takes_longer_than_30_seconds_gets_408() {
+    use std::io::{Read, Write};
+    let app = spawn_app().await;
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        // The head at once, then one byte of the body a second: never done in 30 s.
+        s.write_all(
+            b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+              Content-Length: 100\r\n\r\n",
+        )
+        .unwrap();
+        let mut reader = s.try_clone().unwrap();
+        let trickle = std::thread::spawn(move || {
+            for _ in 0..45 {
+                if s.write_all(b"x").is_err() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(1)); // the client's pace
+            }
+        });
+        let mut out = String::new();
+        let _ = reader.read_to_string(&mut out);
+        drop(trickle);
+        out
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+}
+
+#[tokio::test]
 async fn bodies_over_64_kib_are_refused_with_413_declared_or_chunked() {
     let app = spawn_app().await;
     let token = app.csrf_token().await;
