@@ -30,6 +30,11 @@ pub mod keys {
     pub const USER_AGENT: &str = "user_agent";
     pub const CSRF_TOKEN: &str = "csrf_token";
     pub const FLASHES: &str = "_flashes";
+    /// One-shot note to the store: this state is a fresh log-in, made after checking
+    /// the password of this version. Taken off by the store, never saved.
+    pub const FRESH_LOGIN: &str = "_fresh_login";
+    /// One-shot note to the store: give this live session a new id. Never saved.
+    pub const NEW_ID: &str = "_new_id";
 }
 
 /// At most this much of the User-Agent header is kept with the session.
@@ -51,6 +56,8 @@ pub struct TypedSession(Session);
 /// What a fresh log-in writes into the session beside the user id.
 pub struct LoginDetails<'a> {
     pub username: &'a str,
+    /// The version of the password that was checked (0 for a new account).
+    pub password_version: i64,
     pub remember: bool,
     pub client_ip: String,
     pub user_agent: &'a str,
@@ -78,7 +85,16 @@ impl TypedSession {
         self.0.insert(keys::CLIENT_IP, &login.client_ip)?;
         let agent: String = login.user_agent.chars().take(USER_AGENT_CHARS).collect();
         self.0.insert(keys::USER_AGENT, agent)?;
+        self.0.insert(keys::FRESH_LOGIN, login.password_version)?;
         self.rotate_csrf_token()
+    }
+
+    /// Gives this session a new id, keeping everything else (its start, its
+    /// remember-me lifetime, its CSRF token): the old cookie value stops working.
+    /// If the session has ended meanwhile, it stays ended.
+    pub fn renew_id(&self) -> Result<(), AppError> {
+        self.0.insert(keys::NEW_ID, true)?;
+        Ok(())
     }
 
     /// Ends this session (its row is deleted when the response is sent) and starts a
@@ -173,6 +189,35 @@ pub enum Level {
 pub struct Flash {
     pub level: Level,
     pub text: String,
+}
+
+/// What a state asks of the store besides being kept, read off it (the notes are
+/// never saved).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct StoreNotes {
+    /// A fresh log-in, after checking the password of this version.
+    pub fresh_login: Option<i64>,
+    /// A new id for the live session.
+    pub new_id: bool,
+}
+
+impl StoreNotes {
+    pub fn take(state: &mut HashMap<String, String>) -> Self {
+        Self {
+            fresh_login: state
+                .remove(keys::FRESH_LOGIN)
+                .and_then(|v| serde_json::from_str(&v).ok()),
+            new_id: state.remove(keys::NEW_ID).is_some(),
+        }
+    }
+}
+
+/// What survives of a session that ended while a request of it was under way: only
+/// its CSRF token, so the page that request rendered (the log-in form, say) still
+/// works. Nothing of the account.
+pub fn ended(mut state: HashMap<String, String>) -> HashMap<String, String> {
+    state.retain(|key, _| key == keys::CSRF_TOKEN);
+    state
 }
 
 /// The entries the session store keeps in columns of their own, read from the state

@@ -1,10 +1,20 @@
-//! actix-session's `SessionStore` on our own database, so a session is a row: logging
-//! out deletes it and a copied cookie stops working at once.
+//! actix-session's `SessionStore` on our own database, so a logged-in session is a row:
+//! logging out deletes it and a copied cookie stops working at once.
+//!
+//! - **Anonymous sessions are not rows.** Their few entries (the CSRF token, flash
+//!   messages) travel in the session cookie itself, which actix-session encrypts and
+//!   authenticates with the server's key, so a visitor who only reads pages causes no
+//!   database write (SPEC §2). A session becomes a row when it logs in.
+//! - **An ended session never comes back.** A row is created only for a fresh log-in,
+//!   and only while the account's password is still the one that was checked; a row
+//!   is only ever rewritten while it is live. A request whose session ended while it
+//!   was under way (log-out elsewhere, revocation, expiry, a password change) ends
+//!   up anonymous, never with a new logged-in session.
 //!
 //! The row id is the SHA-256 of the session key, so the cookie value never reaches the
-//! database and the hash doubles as a "revoke this session" handle. Lifetimes are the
-//! store's own (actix-session has one global TTL): a remembered session lasts 30 days
-//! from log-in; any other ends after 12 idle hours, and after 7 days in any case.
+//! database. Lifetimes are the store's own (actix-session has one global TTL): a
+//! remembered session lasts 30 days from log-in; any other ends after 12 idle hours,
+//! and 7 days after log-in in any case.
 
 use std::collections::HashMap;
 
@@ -18,13 +28,18 @@ use time::{Duration, PrimitiveDateTime};
 use crate::db::models::{now, session};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
-use crate::session_state::StoredFields;
+use crate::session_state::{self, StoreNotes, StoredFields};
 
 pub const REMEMBER_FOR: Duration = Duration::days(30);
 pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
 /// `last_seen_at` is written at most this often, so reading a page costs no write.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
+/// Keys of anonymous sessions start with this; generated keys are alphanumeric.
+const IN_COOKIE: char = '~';
+/// Anonymous state larger than this (long flash messages) is kept in a row instead:
+/// the cookie must stay under the browsers' 4 KiB once encrypted.
+const MAX_IN_COOKIE: usize = 2048;
 
 type State = HashMap<String, String>;
 
@@ -55,6 +70,12 @@ fn expires_at(
     } else {
         (now + IDLE_TIMEOUT).min(created_at + ABSOLUTE_TIMEOUT)
     }
+}
+
+/// The state an anonymous session key carries, or `None` for a row's key.
+fn in_cookie(key: &SessionKey) -> Option<serde_json::Result<State>> {
+    let json = key.as_ref().strip_prefix(IN_COOKIE)?;
+    Some(serde_json::from_str(json))
 }
 
 /// What a row stores of a session's state: all of it as JSON, some entries also in
@@ -90,12 +111,84 @@ impl Derived {
     }
 }
 
-fn other(e: AppError) -> anyhow::Error {
-    anyhow::Error::new(e)
+/// What became of a state.
+enum Written {
+    /// Kept under this new key (a new row's, or one carrying the state).
+    New(SessionKey),
+    /// Kept in the session's row, under its key.
+    Same,
+    /// Not kept: the session had ended, or the password changed before a log-in's
+    /// session could be made.
+    Ended,
 }
 
 impl DbSessionStore {
-    async fn insert_new(&self, derived: Derived) -> Result<SessionKey, AppError> {
+    /// Writes `state` for the session whose row is `row` (`None`: no row yet); `None`
+    /// back means the key stays as it is.
+    async fn write(
+        &self,
+        row: Option<String>,
+        mut state: State,
+    ) -> Result<Option<SessionKey>, AppError> {
+        let notes = StoreNotes::take(&mut state);
+        let user = StoredFields::from_state(&state).user_id;
+        let written = match (row, user, notes.fresh_login) {
+            (_, Some(user), Some(version)) => self.insert_login(&state, user, version).await?,
+            (Some(row), _, _) => self.update_live(row, &state, notes.new_id).await?,
+            (None, None, _) => Written::New(self.anonymous(&state).await?),
+            // Account state with neither a live row nor a fresh log-in: it has ended.
+            (None, Some(_), _) => Written::Ended,
+        };
+        match written {
+            Written::New(key) => Ok(Some(key)),
+            Written::Same => Ok(None),
+            Written::Ended => Ok(Some(self.anonymous(&session_state::ended(state)).await?)),
+        }
+    }
+
+    /// A fresh log-in: a new row, created only if the password is still the one checked.
+    async fn insert_login(&self, state: &State, user: i64, version: i64) -> Result<Written, AppError> {
+        let derived = Derived::from_state(state).map_err(AppError::internal)?;
+        let key = generate_session_key();
+        let id = row_id(key.as_ref());
+        let inserted = db::run(&self.pool, move |conn| {
+            let now = now();
+            let write = derived.write(now, now);
+            Ok(session::insert_for_login(conn, &id, &write, user, version)?)
+        })
+        .await?;
+        Ok(if inserted { Written::New(key) } else { Written::Ended })
+    }
+
+    /// A live row gets the new state (and a new key, when asked); an ended one stays
+    /// ended.
+    async fn update_live(&self, row: String, state: &State, new_id: bool) -> Result<Written, AppError> {
+        let derived = Derived::from_state(state).map_err(AppError::internal)?;
+        let key = new_id.then(generate_session_key);
+        let new_row = key.as_ref().map(|k| row_id(k.as_ref()));
+        let updated = db::run(&self.pool, move |conn| {
+            let now = now();
+            let Some(live) = session::find_live(conn, &row, now)? else {
+                return Ok(false);
+            };
+            let write = derived.write(live.created_at, now);
+            Ok(session::update_live(conn, &row, new_row.as_deref(), &write)? > 0)
+        })
+        .await?;
+        Ok(match (updated, key) {
+            (false, _) => Written::Ended,
+            (true, Some(key)) => Written::New(key),
+            (true, None) => Written::Same,
+        })
+    }
+
+    /// Anonymous state goes into the cookie; only an unusually large one needs a row.
+    async fn anonymous(&self, state: &State) -> Result<SessionKey, AppError> {
+        let json = serde_json::to_string(state).map_err(AppError::internal)?;
+        if json.len() <= MAX_IN_COOKIE {
+            return SessionKey::try_from(format!("{IN_COOKIE}{json}")).map_err(AppError::internal);
+        }
+        let derived = Derived::from_state(state).map_err(AppError::internal)?;
         let key = generate_session_key();
         let id = row_id(key.as_ref());
         db::run(&self.pool, move |conn| {
@@ -108,8 +201,17 @@ impl DbSessionStore {
     }
 }
 
+fn other(e: AppError) -> anyhow::Error {
+    anyhow::Error::new(e)
+}
+
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        if let Some(state) = in_cookie(session_key) {
+            return state
+                .map(Some)
+                .map_err(|e| LoadError::Deserialization(e.into()));
+        }
         let id = row_id(session_key.as_ref());
         let row = db::run(&self.pool, move |conn| {
             let now = now();
@@ -137,11 +239,11 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, state: State, _ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
-        let derived =
-            Derived::from_state(&state).map_err(|e| SaveError::Serialization(e.into()))?;
-        self.insert_new(derived)
-            .await
-            .map_err(|e| SaveError::Other(other(e)))
+        match self.write(None, state).await {
+            Ok(Some(key)) => Ok(key),
+            Ok(None) => Err(SaveError::Other(anyhow::anyhow!("no key for a new session"))),
+            Err(e) => Err(SaveError::Other(other(e))),
+        }
     }
 
     async fn update(
@@ -150,26 +252,12 @@ impl SessionStore for DbSessionStore {
         state: State,
         _ttl: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
-        let derived =
-            Derived::from_state(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
-        let id = row_id(session_key.as_ref());
-        let derived = db::run(&self.pool, move |conn| {
-            let now = now();
-            let Some(row) = session::find_live(conn, &id, now)? else {
-                return Ok(Some(derived));
-            };
-            let updated = session::update(conn, &id, &derived.write(row.created_at, now))?;
-            Ok((updated == 0).then_some(derived))
-        })
-        .await
-        .map_err(|e| UpdateError::Other(other(e)))?;
-        match derived {
-            None => Ok(session_key),
-            // Revoked or expired meanwhile: never resurrect it, start a new one.
-            Some(derived) => self
-                .insert_new(derived)
-                .await
-                .map_err(|e| UpdateError::Other(other(e))),
+        let row = in_cookie(&session_key)
+            .is_none()
+            .then(|| row_id(session_key.as_ref()));
+        match self.write(row, state).await {
+            Ok(new_key) => Ok(new_key.unwrap_or(session_key)),
+            Err(e) => Err(UpdateError::Other(other(e))),
         }
     }
 
@@ -184,6 +272,9 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
+        if in_cookie(session_key).is_some() {
+            return Ok(());
+        }
         let id = row_id(session_key.as_ref());
         db::run(&self.pool, move |conn| Ok(session::delete(conn, &id)?))
             .await

@@ -1,8 +1,12 @@
 //! Throttling of failed log-ins (SPEC §3): five failures in 15 minutes for one account,
 //! or twenty from one client address, lock `POST /login` until the window frees up.
 //! Counters live in the database so that several server processes share them.
+//!
+//! An attempt is counted *before* its password is checked ([`reserve`]): its row
+//! stands as a failure unless the check succeeds, so however many attempts arrive at
+//! once, at most the limit are ever checked, and the rest answer 429 without hashing.
 
-use diesel::QueryResult;
+use diesel::{Connection, QueryResult};
 use time::Duration;
 
 use crate::db::models::{login_failure, now};
@@ -25,7 +29,8 @@ impl Keys {
     pub fn new(login: &str, account_id: Option<i64>, ip: &str) -> Self {
         let account = match account_id {
             Some(id) => format!("user:{id}"),
-            None => format!("login:{}", login.trim().to_lowercase()),
+            // PostgreSQL text cannot hold NUL; no account name contains one anyway.
+            None => format!("login:{}", login.trim().to_lowercase().replace('\0', "\u{fffd}")),
         };
         Self {
             account,
@@ -48,13 +53,52 @@ pub fn retry_after(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Option<u
     Ok((wait > Duration::ZERO).then(|| wait.whole_seconds().clamp(1, 900) as u64))
 }
 
-pub fn record_failure(conn: &mut DbConnection, keys: &Keys) -> QueryResult<()> {
-    login_failure::record(conn, &[&keys.account, &keys.ip], now())
+/// An attempt allowed to check its password: counted as a failure until [`succeeded`].
+#[derive(Debug)]
+#[must_use = "an attempt that succeeds must say so, or it counts as a failure"]
+pub struct Reservation {
+    rows: Vec<i64>,
 }
 
-/// A success clears only that account's counter.
-pub fn clear_account(conn: &mut DbConnection, keys: &Keys) -> QueryResult<()> {
+/// Counts an attempt against both counters, unless either is at its limit already:
+/// then `Err(seconds to wait)` and nothing is counted. Attempts are counted one at a
+/// time per counter, so a burst cannot get past the limit by checking all at once:
+/// PostgreSQL takes an advisory lock per counter; on SQLite the first statement
+/// writes (it drops the counters' expired rows), which takes the database's single
+/// write lock until the commit.
+pub fn reserve(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Result<Reservation, u64>> {
+    conn.transaction(|conn| {
+        let mut counters = [keys.account.as_str(), keys.ip.as_str()];
+        counters.sort_unstable(); // one order for every attempt: no deadlock
+        let now = now();
+        for key in counters {
+            if matches!(conn, DbConnection::Pg(_)) {
+                login_failure::lock_key(conn, key)?;
+            }
+            login_failure::purge_key_before(conn, key, now - WINDOW)?;
+        }
+        if let Some(wait) = retry_after(conn, keys)? {
+            return Ok(Err(wait));
+        }
+        let rows = login_failure::record(conn, &[&keys.account, &keys.ip], now)?;
+        Ok(Ok(Reservation { rows }))
+    })
+}
+
+/// The attempt succeeded: it is not a failure, and the account's counter is cleared
+/// (only the account's: SPEC §3).
+pub fn succeeded(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    reservation: Reservation,
+) -> QueryResult<()> {
+    login_failure::delete_rows(conn, &reservation.rows)?;
     login_failure::clear(conn, &keys.account).map(drop)
+}
+
+/// The attempt failed: its reservation stands as the failure.
+pub fn failed(reservation: Reservation) {
+    drop(reservation.rows);
 }
 
 /// Minutes to tell the person, rounded up.

@@ -11,6 +11,8 @@ diesel::table! {
         /// `email` lower-cased in Rust (SQLite's `lower()` is ASCII-only).
         email_key -> Text,
         password_hash -> Text,
+        /// Bumped by every password change (a log-in checks it when its session is saved).
+        password_version -> BigInt,
         theme -> Text,
         created_at -> Timestamp,
         /// Kept by triggers on `todos` (migration todo_counts): not-done to-dos.

@@ -67,12 +67,65 @@ pub fn insert(
         .execute(conn)
 }
 
-/// Rewrites a live session; 0 when it has expired or been revoked meanwhile.
-pub fn update(conn: &mut DbConnection, id: &str, row: &SessionWrite<'_>) -> QueryResult<usize> {
-    diesel::update(sessions::table.find(id))
-        .filter(sessions::expires_at.gt(row.last_seen_at))
-        .set(row)
-        .execute(conn)
+/// Rewrites a live session (and moves it to `new_id` when given); 0 when it has
+/// expired or been revoked meanwhile, so an ended session is never written again.
+pub fn update_live(
+    conn: &mut DbConnection,
+    id: &str,
+    new_id: Option<&str>,
+    row: &SessionWrite<'_>,
+) -> QueryResult<usize> {
+    let live = sessions::table
+        .find(id)
+        .filter(sessions::expires_at.gt(row.last_seen_at));
+    match new_id {
+        Some(new_id) => diesel::update(live)
+            .set((sessions::id.eq(new_id), row))
+            .execute(conn),
+        None => diesel::update(live).set(row).execute(conn),
+    }
+}
+
+/// Creates the session of a log-in, in one statement and only while the account's
+/// password still has the version that was checked: a password change committed while
+/// the hash was being checked makes it a no-op (`false`). On PostgreSQL the account row
+/// is share-locked, so a change in flight is waited for and then seen; SQLite runs one
+/// writer at a time. Raw SQL because Diesel cannot express `INSERT … SELECT` of bound
+/// values with `FOR SHARE`; `$n` placeholders, each once and in order, work in both.
+pub fn insert_for_login(
+    conn: &mut DbConnection,
+    id: &str,
+    row: &SessionWrite<'_>,
+    user_id: i64,
+    password_version: i64,
+) -> QueryResult<bool> {
+    use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+    const SQL: &str = "INSERT INTO sessions \
+        (id, user_id, state, remember, ip, user_agent, created_at, last_seen_at, expires_at) \
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
+        WHERE EXISTS (SELECT 1 FROM users WHERE id = $10 AND password_version = $11";
+    macro_rules! insert {
+        ($conn:expr, $sql:expr) => {
+            diesel::sql_query($sql)
+                .bind::<Text, _>(id)
+                .bind::<Nullable<BigInt>, _>(Some(user_id))
+                .bind::<Text, _>(row.state)
+                .bind::<Bool, _>(row.remember)
+                .bind::<Text, _>(row.ip)
+                .bind::<Text, _>(row.user_agent)
+                .bind::<Timestamp, _>(row.last_seen_at)
+                .bind::<Timestamp, _>(row.last_seen_at)
+                .bind::<Timestamp, _>(row.expires_at)
+                .bind::<BigInt, _>(user_id)
+                .bind::<BigInt, _>(password_version)
+                .execute($conn)
+        };
+    }
+    let inserted = match conn {
+        DbConnection::Pg(c) => insert!(c, format!("{SQL} FOR SHARE)"))?,
+        DbConnection::Sqlite(c) => insert!(c, format!("{SQL})"))?,
+    };
+    Ok(inserted == 1)
 }
 
 pub fn touch(

@@ -13,6 +13,7 @@ pub struct User {
     pub username: String,
     pub email: String,
     pub password_hash: String,
+    pub password_version: i64,
     pub theme: String,
 }
 
@@ -61,6 +62,10 @@ impl User {
 
     /// Finds an account by username or email, ignoring case.
     pub fn find_by_login(conn: &mut DbConnection, login: &str) -> QueryResult<Option<User>> {
+        // No name or email holds a NUL, and PostgreSQL text cannot even carry one.
+        if login.contains('\0') {
+            return Ok(None);
+        }
         let key = login.trim().to_lowercase();
         users::table
             .filter(users::username_key.eq(&key).or(users::email_key.eq(&key)))
@@ -83,9 +88,23 @@ impl User {
             .execute(conn)
     }
 
+    /// Replaces the password; the version moves on, so a log-in that checked the old
+    /// password can no longer create its session.
     pub fn set_password_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
-            .set(users::password_hash.eq(hash))
+            .set((
+                users::password_hash.eq(hash),
+                users::password_version.eq(users::password_version + 1),
+            ))
             .execute(conn)
+    }
+
+    /// The password's current version (`None`: the account is gone).
+    pub fn password_version(conn: &mut DbConnection, id: i64) -> QueryResult<Option<i64>> {
+        users::table
+            .find(id)
+            .select(users::password_version)
+            .first(conn)
+            .optional()
     }
 }

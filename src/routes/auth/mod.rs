@@ -13,15 +13,17 @@ use crate::session_state::{LoginDetails, TypedSession};
 use crate::web::client::ClientInfo;
 use crate::web::theme::Theme;
 
+/// Who is logging in: the account, and the version of the password that was checked.
+pub struct Account<'a> {
+    pub id: i64,
+    pub username: &'a str,
+    pub password_version: i64,
+}
+
 /// Flask-Login's `login_user`: attach the user to a fresh session (the id changes, so a
 /// planted session id is useless), with a new CSRF token and the account's theme.
-pub fn login_user(
-    req: &HttpRequest,
-    user_id: i64,
-    username: &str,
-    remember: bool,
-) -> Result<(), AppError> {
-    Identity::login(&req.extensions(), user_id.to_string())
+pub fn login_user(req: &HttpRequest, user: Account<'_>, remember: bool) -> Result<(), AppError> {
+    Identity::login(&req.extensions(), user.id.to_string())
         .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
     let user_agent = req
         .headers()
@@ -29,7 +31,8 @@ pub fn login_user(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     TypedSession::of(req).record_login(&LoginDetails {
-        username,
+        username: user.username,
+        password_version: user.password_version,
         remember,
         client_ip: ClientInfo::of(req).ip_text(),
         user_agent,

@@ -110,7 +110,13 @@ pub async fn register(
         }
         Err(e) => return Err(e),
     };
-    super::login_user(&req, user_id, &username, false)?;
+    // A new account's password is at its first version.
+    let account = super::Account {
+        id: user_id,
+        username: &username,
+        password_version: 0,
+    };
+    super::login_user(&req, account, false)?;
     TypedSession::of(&req).push_flash(Level::Success, format!("Welcome, {username}!"));
     let next = (!form.next.is_empty()).then_some(form.next.as_str());
     Ok(super::see_other(&next_url::after_login(next), None))
