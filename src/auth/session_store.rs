@@ -147,7 +147,12 @@ impl DbSessionStore {
     }
 
     /// A fresh log-in: a new row, created only if the password is still the one checked.
-    async fn insert_login(&self, state: &State, user: i64, version: i64) -> Result<Written, AppError> {
+    async fn insert_login(
+        &self,
+        state: &State,
+        user: i64,
+        version: i64,
+    ) -> Result<Written, AppError> {
         let derived = Derived::from_state(state).map_err(AppError::internal)?;
         let key = generate_session_key();
         let id = row_id(key.as_ref());
@@ -157,12 +162,21 @@ impl DbSessionStore {
             Ok(session::insert_for_login(conn, &id, &write, user, version)?)
         })
         .await?;
-        Ok(if inserted { Written::New(key) } else { Written::Ended })
+        Ok(if inserted {
+            Written::New(key)
+        } else {
+            Written::Ended
+        })
     }
 
     /// A live row gets the new state (and a new key, when asked); an ended one stays
     /// ended.
-    async fn update_live(&self, row: String, state: &State, new_id: bool) -> Result<Written, AppError> {
+    async fn update_live(
+        &self,
+        row: String,
+        state: &State,
+        new_id: bool,
+    ) -> Result<Written, AppError> {
         let derived = Derived::from_state(state).map_err(AppError::internal)?;
         let key = new_id.then(generate_session_key);
         let new_row = key.as_ref().map(|k| row_id(k.as_ref()));
@@ -241,7 +255,9 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, state: State, _ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
         match self.write(None, state).await {
             Ok(Some(key)) => Ok(key),
-            Ok(None) => Err(SaveError::Other(anyhow::anyhow!("no key for a new session"))),
+            Ok(None) => Err(SaveError::Other(anyhow::anyhow!(
+                "no key for a new session"
+            ))),
             Err(e) => Err(SaveError::Other(other(e))),
         }
     }

@@ -30,7 +30,10 @@ impl Keys {
         let account = match account_id {
             Some(id) => format!("user:{id}"),
             // PostgreSQL text cannot hold NUL; no account name contains one anyway.
-            None => format!("login:{}", login.trim().to_lowercase().replace('\0', "\u{fffd}")),
+            None => format!(
+                "login:{}",
+                login.trim().to_lowercase().replace('\0', "\u{fffd}")
+            ),
         };
         Self {
             account,

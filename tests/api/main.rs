@@ -10,5 +10,6 @@ mod foundation;
 mod helpers;
 mod models;
 mod outage;
+mod revocation;
 mod sessions;
 mod todos;

@@ -150,5 +150,11 @@ fn wrong_credentials(req: &HttpRequest, page: &LoginPage) -> Result<HttpResponse
         level: Level::Error,
         text: WRONG_CREDENTIALS.to_owned(),
     });
-    render_with(req, StatusCode::UNAUTHORIZED, "auth/login.html", page, &layout)
+    render_with(
+        req,
+        StatusCode::UNAUTHORIZED,
+        "auth/login.html",
+        page,
+        &layout,
+    )
 }

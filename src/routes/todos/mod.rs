@@ -228,6 +228,12 @@ impl TodoForm {
         let len = title.chars().count();
         if len == 0 {
             errors.insert("title", "Title cannot be empty.".into());
+        } else if title.chars().any(char::is_control) {
+            // One rule for both backends (PostgreSQL text cannot even hold a NUL).
+            errors.insert(
+                "title",
+                "Title may not contain control characters such as tabs or line breaks.".into(),
+            );
         } else if len > MAX_TITLE_CHARS {
             errors.insert(
                 "title",
