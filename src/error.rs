@@ -25,9 +25,6 @@ pub enum AppError {
     /// The request body is over the limit.
     #[error("request body too large")]
     PayloadTooLarge,
-    /// A unique constraint rejected the write; the value names the form field.
-    #[error("{0} is already taken")]
-    Conflict(&'static str),
     /// The database cannot be reached (or a write's outcome is unknown).
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -58,7 +55,6 @@ impl ResponseError for AppError {
             Self::LoginRequired => StatusCode::SEE_OTHER,
             Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Conflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -83,17 +79,6 @@ impl ResponseError for AppError {
 impl From<DieselError> for AppError {
     fn from(e: DieselError) -> Self {
         match &e {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                // PostgreSQL names the constraint; SQLite only says which column failed.
-                let text = info.constraint_name().unwrap_or(info.message());
-                if text.contains("username_key") {
-                    return Self::Conflict("username");
-                }
-                if text.contains("email_key") {
-                    return Self::Conflict("email");
-                }
-                Self::Internal(e.into())
-            }
             DieselError::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
@@ -172,12 +157,13 @@ mod tests {
             )),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+        // A taken username or email is the insert's answer (db::models::user), not an error.
         assert_eq!(
             status(db_error(
                 DatabaseErrorKind::UniqueViolation,
                 "UNIQUE constraint failed: users.username_key"
             )),
-            StatusCode::UNPROCESSABLE_ENTITY
+            StatusCode::INTERNAL_SERVER_ERROR
         );
     }
 }

@@ -23,7 +23,7 @@ use crate::db::{self, models, DbPool};
 use crate::error::AppError;
 use crate::session_state;
 use crate::state::AppState;
-use crate::web::{client, cookies, error_pages, headers};
+use crate::web::{body, client, cookies, error_pages, headers};
 use crate::{routes, telemetry, templates};
 
 pub struct Application {
@@ -71,6 +71,7 @@ impl Application {
                     .session_lifecycle(BrowserSession::default())
                     .build();
             let trusted_proxies = Arc::clone(&trusted_proxies);
+            let pages_state = state.clone();
             App::new()
                 .app_data(state.clone())
                 .app_data(form_config())
@@ -80,6 +81,7 @@ impl Application {
                         .configure(routes::configure_pages)
                         .default_service(web::to(routes::not_found))
                         .wrap(from_fn(csrf::protect))
+                        .wrap(from_fn(body::limit))
                         .wrap(from_fn(guard::resolve_user))
                         .wrap(from_fn(headers::no_store_for_users))
                         .wrap(from_fn(cookies::note_remembered))
@@ -87,7 +89,9 @@ impl Application {
                         .wrap(session)
                         .wrap(from_fn(db::request::hold_connection)),
                 )
-                .wrap(from_fn(error_pages::render))
+                .wrap(from_fn(move |req, next| {
+                    error_pages::render(pages_state.clone(), req, next)
+                }))
                 .wrap(from_fn(move |req, next| {
                     cookies::policy(cookie_secure, req, next)
                 }))
@@ -128,7 +132,7 @@ impl Application {
 
 fn form_config() -> web::FormConfig {
     web::FormConfig::default()
-        .limit(csrf::MAX_BODY_BYTES)
+        .limit(body::MAX_BODY_BYTES)
         .error_handler(|e, _| AppError::BadRequest(e.to_string()).into())
 }
 

@@ -1,10 +1,9 @@
-//! CSRF protection: a token tied to the session, checked on every POST before any
-//! handler runs. The same middleware enforces the body limit, since it has to read
-//! the body to find the token.
+//! CSRF protection: every POST form carries the session's token (kept by
+//! [`TypedSession`]), checked before any handler runs.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::HttpMessage;
@@ -15,10 +14,8 @@ use crate::session_state::TypedSession;
 
 /// The form field.
 pub const FIELD: &str = "csrf_token";
-/// Largest request body accepted (SPEC §2).
-pub const MAX_BODY_BYTES: usize = 65_536;
 
-/// Middleware: bounded body read and CSRF check for every unsafe method.
+/// Middleware: the CSRF check for every unsafe method, inside the body limit.
 pub async fn protect(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -53,22 +50,12 @@ fn check(submitted: Option<&str>, expected: Option<&str>) -> Result<(), AppError
     }
 }
 
+/// The body as the body limit (`web::body`, outside this layer) buffered it.
 async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, AppError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(AppError::PayloadTooLarge);
-    }
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(AppError::PayloadTooLarge);
-        }
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())

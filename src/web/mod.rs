@@ -1,9 +1,11 @@
 //! The HTTP layer shared by all routes: middleware, page rendering, static files.
 
 pub mod assets;
+pub mod body;
 pub mod client;
 pub mod cookies;
 pub mod error_pages;
+pub mod form;
 pub mod headers;
 pub mod page;
 pub mod theme;

@@ -6,12 +6,11 @@ pub mod register;
 
 use actix_identity::Identity;
 use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest};
 
 use crate::error::AppError;
 use crate::session_state::{LoginDetails, TypedSession};
 use crate::web::client::ClientInfo;
-use crate::web::theme::Theme;
 
 /// Flask-Login's `login_user`: attach the user to a fresh session (the id changes, so a
 /// planted session id is useless), with a new CSRF token and the account's theme.
@@ -36,14 +35,10 @@ pub fn login_user(
     })
 }
 
-/// 303 See Other to `location`, setting the theme cookie when given.
-pub fn see_other(location: &str, theme: Option<Theme>) -> HttpResponse {
-    let mut res = HttpResponse::SeeOther();
-    res.insert_header((header::LOCATION, location));
-    if let Some(theme) = theme {
-        res.cookie(theme.cookie());
-    }
-    res.finish()
+/// `?next=…` on the log-in and sign-up forms.
+#[derive(serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
 }
 
 /// `?next=…` for links between the log-in and sign-up pages, so `next` survives.

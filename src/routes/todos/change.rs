@@ -2,7 +2,8 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{back_to_list, ListQuery};
+use super::back_to_list;
+use super::list_state::ListQuery;
 use crate::auth::guard::CurrentUser;
 use crate::db::{self, models::now, models::todo::Todo};
 use crate::error::AppError;

@@ -4,13 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::{back_to_list, format_date, ListQuery, ListState, TodoForm};
+use super::back_to_list;
+use super::form::TodoForm;
+use super::list_state::{ListQuery, ListState};
 use crate::auth::guard::CurrentUser;
-use crate::auth::validation::FieldErrors;
 use crate::db::{self, models::now, models::todo::Todo};
 use crate::error::AppError;
-use crate::routes::auth::see_other;
 use crate::state::State;
+use crate::web::form::{see_other, FieldErrors};
 use crate::web::page::render;
 
 #[derive(Serialize)]
@@ -46,12 +47,10 @@ pub async fn edit_form(
         Todo::find_for_user(conn, user.id, id)?.ok_or(AppError::NotFound)
     })
     .await?;
-    let form = TodoForm {
-        title: todo.title,
-        due: todo.due.map(format_date).unwrap_or_default(),
-    };
+    let form = TodoForm::of(todo.title, todo.due);
     render(
         &req,
+        &state,
         StatusCode::OK,
         "todos/edit.html",
         &edit_page(id, form, FieldErrors::new(), &query),
@@ -88,6 +87,7 @@ pub async fn update_todo(
             let page = edit_page(id, form, errors, &query);
             return render(
                 &req,
+                &state,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "todos/edit.html",
                 &page,
