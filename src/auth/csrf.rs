@@ -13,7 +13,7 @@ use crate::error::{AppError, CsrfFailure};
 use crate::session_state::TypedSession;
 
 /// The form field.
-pub const FIELD: &str = "csrf_token";
+const FIELD: &str = "csrf_token";
 
 /// Middleware: the CSRF check for every unsafe method, inside the body limit.
 pub async fn protect(

@@ -21,8 +21,8 @@ use crate::error::AppError;
 use crate::session_state::StoredFields;
 
 pub const REMEMBER_FOR: Duration = Duration::days(30);
-pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
-pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
+const IDLE_TIMEOUT: Duration = Duration::hours(12);
+const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
 /// `last_seen_at` is written at most this often, so reading a page costs no write.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 
@@ -40,7 +40,7 @@ impl DbSessionStore {
 }
 
 /// The id a session is stored under.
-pub fn row_id(key: &str) -> String {
+fn row_id(key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -2,8 +2,8 @@
 
 use super::password::MAX_PASSWORD_BYTES;
 
-pub const MIN_PASSWORD_BYTES: usize = 8;
-pub const MAX_EMAIL_CHARS: usize = 254;
+const MIN_PASSWORD_BYTES: usize = 8;
+const MAX_EMAIL_CHARS: usize = 254;
 
 pub fn username(value: &str) -> Result<(), String> {
     let len = value.chars().count();

@@ -15,7 +15,7 @@ use crate::web::form::see_other;
 use crate::web::page::{render, render_with, Layout};
 use crate::web::theme::Theme;
 
-pub const WRONG_CREDENTIALS: &str = "Wrong credentials. Please try again.";
+const WRONG_CREDENTIALS: &str = "Wrong credentials. Please try again.";
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

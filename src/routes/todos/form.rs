@@ -20,7 +20,7 @@ pub struct TodoInput {
     pub due: Option<Date>,
 }
 
-pub const MAX_TITLE_CHARS: usize = 200;
+const MAX_TITLE_CHARS: usize = 200;
 
 impl TodoForm {
     /// The form of an existing to-do.
