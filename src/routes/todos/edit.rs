@@ -43,10 +43,7 @@ pub async fn edit_form(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let todo = db::run(&state.pool, move |conn| {
-        Todo::find_for_user(conn, user.id, id)?.ok_or(AppError::NotFound)
-    })
-    .await?;
+    let todo = find_mine(&state, user.id, id).await?;
     let form = TodoForm::of(todo.title, todo.due);
     render(
         &req,
@@ -79,11 +76,7 @@ pub async fn update_todo(
         Ok(input) => input,
         Err(errors) => {
             // Someone else's id is a 404 here too, not a form.
-            let uid = user.id;
-            db::run(&state.pool, move |conn| {
-                Todo::find_for_user(conn, uid, id)?.ok_or(AppError::NotFound)
-            })
-            .await?;
+            find_mine(&state, user.id, id).await?;
             let page = edit_page(id, form, errors, &query);
             return render(
                 &req,
@@ -109,4 +102,12 @@ pub async fn update_todo(
         return Err(AppError::NotFound);
     }
     Ok(back_to_list(&req, query.spec(), "To-do saved."))
+}
+
+/// The user's to-do `id`; someone else's, or none, is a 404.
+async fn find_mine(state: &State, user_id: i64, id: i64) -> Result<Todo, AppError> {
+    db::run(&state.pool, move |conn| {
+        Todo::find_for_user(conn, user_id, id)?.ok_or(AppError::NotFound)
+    })
+    .await
 }
