@@ -70,7 +70,7 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::CreateUser { username, email } => {
             let password = read_password()?;
             let errors = validation::registration(&username, &email, &password, &password);
-            if let Some((field, message)) = errors.first() {
+            if let Some((field, message)) = errors.iter().next() {
                 bail!("{field}: {message}");
             }
             let hash = bcrypt::hash(&password, config.bcrypt_cost)?;

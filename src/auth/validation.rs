@@ -1,5 +1,7 @@
 //! The account rules of SPEC §3 and §5, shared by the sign-up form and the CLI.
 
+use std::collections::BTreeMap;
+
 use super::password::MAX_PASSWORD_BYTES;
 
 const MIN_PASSWORD_BYTES: usize = 8;
@@ -55,13 +57,13 @@ pub fn new_password(password: &str, username: &str, email: &str) -> Result<(), S
 }
 
 /// The registration form's rules, all at once (uniqueness is the database's job):
-/// (field, message) for each broken one, in the form's order.
+/// field → message for each broken one (the shape of `web::form::FieldErrors`).
 pub fn registration(
     username_: &str,
     email_: &str,
     password: &str,
     confirm: &str,
-) -> Vec<(&'static str, String)> {
+) -> BTreeMap<&'static str, String> {
     let confirmed = if password == confirm {
         Ok(())
     } else {

@@ -88,9 +88,7 @@ impl RegisterPage {
         let username = form.username.trim().to_owned();
         let email = form.email.trim().to_owned();
         let errors =
-            validation::registration(&username, &email, &form.password, &form.password_confirm)
-                .into_iter()
-                .collect();
+            validation::registration(&username, &email, &form.password, &form.password_confirm);
         Self {
             next_query: super::next_query(&form.next),
             next: form.next.clone(),
