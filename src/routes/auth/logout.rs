@@ -25,10 +25,7 @@ pub async fn logout(
     identity: Option<Identity>,
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(identity) = identity {
-        identity.logout();
-    }
-    session.restart_anonymous()?;
+    session.log_out(identity)?;
     session.push_flash(Level::Info, "You have been logged out.");
     Ok(see_other("/login", None))
 }

@@ -4,35 +4,32 @@ pub mod login;
 pub mod logout;
 pub mod register;
 
-use actix_identity::Identity;
 use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::HttpRequest;
 
 use crate::error::AppError;
 use crate::session_state::{LoginDetails, TypedSession};
 use crate::web::client::ClientInfo;
 
-/// Flask-Login's `login_user`: attach the user to a fresh session (the id changes, so a
-/// planted session id is useless), with a new CSRF token and the account's theme.
+/// Logs the user in on a fresh session, noting the client it logged in from.
 pub fn login_user(
     req: &HttpRequest,
     user_id: i64,
     username: &str,
     remember: bool,
 ) -> Result<(), AppError> {
-    Identity::login(&req.extensions(), user_id.to_string())
-        .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    TypedSession::of(req).record_login(&LoginDetails {
+    let details = LoginDetails {
         username,
         remember,
         client_ip: ClientInfo::of(req).ip_text(),
         user_agent,
-    })
+    };
+    TypedSession::log_in(req, user_id, &details)
 }
 
 /// `?next=…` on the log-in and sign-up forms.
