@@ -69,11 +69,7 @@ fn with_page(res: ServiceResponse, state: &State) -> ServiceResponse {
     }
     // The session layer has finished by now: a layout without forms.
     let layout = neutral_layout(CurrentUser::of(&req).map(|u| u.username), Theme::of(&req));
-    let body =
-        page::html(&state.templates, "errors/error.html", &page, &layout).unwrap_or_else(|e| {
-            tracing::error!(error = ?e, "could not render the error page");
-            fallback_html(&page)
-        });
+    let body = page_html(state, &page, &layout);
     let res = new.content_type("text/html; charset=utf-8").body(body);
     ServiceResponse::new(req, res)
 }
@@ -123,14 +119,21 @@ fn render_err(error: actix_web::Error, state: &State, theme: Theme) -> actix_web
     let kind = classify_error(&error, error.as_response_error().status_code());
     let page = describe(kind, None);
     let layout = neutral_layout(None, theme);
-    let body = page::html(&state.templates, "errors/error.html", &page, &layout)
-        .unwrap_or_else(|_| fallback_html(&page));
+    let body = page_html(state, &page, &layout);
     let mut res = HttpResponse::build(kind.status());
     for header in headers::security_pairs() {
         res.insert_header(header);
     }
     let res = res.content_type("text/html; charset=utf-8").body(body);
     InternalError::from_response(error, res).into()
+}
+
+/// The error page, or a bare one should its template fail.
+fn page_html(state: &State, page: &ErrorPage, layout: &Layout) -> String {
+    page::html(&state.templates, "errors/error.html", page, layout).unwrap_or_else(|e| {
+        tracing::error!(error = ?e, "could not render the error page");
+        fallback_html(page)
+    })
 }
 
 fn fallback_html(page: &ErrorPage) -> String {
