@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// The session's keys. Renaming one logs every current session out (or loses its data).
-pub mod keys {
+/// The session's keys, private to this module: no other code can spell one. Renaming
+/// a key logs every current session out (or loses its data).
+mod keys {
     /// Where actix-identity keeps the logged-in user's id. It is the crate's own default
     /// (so sessions saved before it was configured here stay valid), set explicitly by
     /// [`super::identity_middleware`]; a test pins that the id lands under it.
@@ -35,7 +36,7 @@ pub mod keys {
 /// At most this much of the User-Agent header is kept with the session.
 const USER_AGENT_CHARS: usize = 200;
 
-/// actix-identity, storing the user id under [`keys::USER_ID`]. Logging out deletes the
+/// actix-identity, storing the user id under `keys::USER_ID`. Logging out deletes the
 /// identity keys; [`TypedSession::log_out`] then renews the session.
 pub fn identity_middleware() -> IdentityMiddleware {
     IdentityMiddleware::builder()
@@ -70,7 +71,7 @@ impl TypedSession {
         self.0.get::<bool>(keys::REMEMBER).ok().flatten() == Some(true)
     }
 
-    /// Flask-Login's `login_user`: actix-identity stores the id under [`keys::USER_ID`]
+    /// Flask-Login's `login_user`: actix-identity stores the id under `keys::USER_ID`
     /// in a renewed session (a planted session id is useless), then the log-in's
     /// details go beside it with a new CSRF token.
     pub fn log_in(
