@@ -10,7 +10,6 @@ use crate::auth::validation;
 use crate::config::Config;
 use crate::db::models::{session, user::NewUser, user::User};
 use crate::db::{self, DbConnection};
-use crate::error::AppError;
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
@@ -77,9 +76,8 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let hash = bcrypt::hash(&password, config.bcrypt_cost)?;
             let mut conn = connect(&config)?;
             let id = NewUser::new(&username, &email, &hash, "light")
-                .insert(&mut conn)
-                .map_err(AppError::from)
-                .map_err(describe)?;
+                .insert(&mut conn)?
+                .map_err(|taken| anyhow::anyhow!("{}: already taken", taken.field()))?;
             println!("created user {username} (id {id})");
             Ok(())
         }
@@ -109,13 +107,6 @@ fn connect(config: &Config) -> anyhow::Result<DbConnection> {
     db::Manager::new(config.database_url.clone())
         .connect()
         .context("cannot connect to the database")
-}
-
-fn describe(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Conflict(field) => anyhow::anyhow!("{field}: already taken"),
-        other => anyhow::Error::new(other),
-    }
 }
 
 /// One line from standard input, without its line ending; never from argv.

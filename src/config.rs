@@ -39,7 +39,7 @@ impl DatabaseUrl {
         Err("expected postgres://… or sqlite://PATH".into())
     }
 
-    pub fn is_postgres(&self) -> bool {
+    fn is_postgres(&self) -> bool {
         matches!(self, Self::Postgres(_))
     }
 }
@@ -123,21 +123,7 @@ impl Config {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
 
-        let secret_key = match get("SECRET_KEY") {
-            Some(raw) if raw.len() < MIN_SECRET_KEY_BYTES => {
-                return Err(ConfigError {
-                    var: "SECRET_KEY",
-                    reason: format!(
-                        "it has {} bytes, at least {MIN_SECRET_KEY_BYTES} are needed \
-                         (e.g. `openssl rand -hex 32`)",
-                        raw.len()
-                    ),
-                });
-            }
-            Some(raw) => Some(raw.into_bytes()),
-            // Only the server needs a key; see `check_for_serving`.
-            None => None,
-        };
+        let secret_key = secret_key(get("SECRET_KEY"))?;
 
         let bcrypt_cost =
             parse_number(get("BCRYPT_COST"), 12, 4..=31).map_err(err("BCRYPT_COST"))?;
@@ -147,17 +133,7 @@ impl Config {
         let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default())
             .map_err(err("TRUSTED_PROXIES"))?;
 
-        let cookie_secure = match get("COOKIE_SECURE").as_deref().map(str::trim) {
-            None | Some("auto") => CookieSecure::Auto,
-            Some("true") => CookieSecure::Always,
-            Some("false") => CookieSecure::Never,
-            Some(other) => {
-                return Err(ConfigError {
-                    var: "COOKIE_SECURE",
-                    reason: format!("{other:?} is not one of auto, true, false"),
-                });
-            }
-        };
+        let cookie_secure = CookieSecure::parse(get("COOKIE_SECURE").as_deref())?;
 
         Ok(Self {
             database_url,
@@ -187,6 +163,40 @@ impl Config {
         let mut name = sqlite_path.file_name().unwrap_or_default().to_os_string();
         name.push(".secret_key");
         sqlite_path.with_file_name(name)
+    }
+}
+
+/// `SECRET_KEY`: long enough when set; required with PostgreSQL.
+/// `SECRET_KEY`, when set, must be long enough. Only the server needs one (see
+/// [`Config::check_for_serving`]).
+fn secret_key(raw: Option<String>) -> Result<Option<Vec<u8>>, ConfigError> {
+    let error = |reason: String| ConfigError {
+        var: "SECRET_KEY",
+        reason,
+    };
+    match raw {
+        Some(raw) if raw.len() < MIN_SECRET_KEY_BYTES => Err(error(format!(
+            "it has {} bytes, at least {MIN_SECRET_KEY_BYTES} are needed \
+             (e.g. `openssl rand -hex 32`)",
+            raw.len()
+        ))),
+        Some(raw) => Ok(Some(raw.into_bytes())),
+        None => Ok(None),
+    }
+}
+
+impl CookieSecure {
+    /// `COOKIE_SECURE`: `auto` (the default), `true` or `false`.
+    fn parse(raw: Option<&str>) -> Result<Self, ConfigError> {
+        match raw.map(str::trim) {
+            None | Some("auto") => Ok(Self::Auto),
+            Some("true") => Ok(Self::Always),
+            Some("false") => Ok(Self::Never),
+            Some(other) => Err(ConfigError {
+                var: "COOKIE_SECURE",
+                reason: format!("{other:?} is not one of auto, true, false"),
+            }),
+        }
     }
 }
 

@@ -28,9 +28,6 @@ pub enum AppError {
     /// The request body did not arrive in time.
     #[error("request body too slow")]
     RequestTimeout,
-    /// A unique constraint rejected the write; the value names the form field.
-    #[error("{0} is already taken")]
-    Conflict(&'static str),
     /// The database cannot be reached (or a write's outcome is unknown).
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -62,7 +59,6 @@ impl ResponseError for AppError {
             Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::Conflict(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -87,17 +83,6 @@ impl ResponseError for AppError {
 impl From<DieselError> for AppError {
     fn from(e: DieselError) -> Self {
         match &e {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                // PostgreSQL names the constraint; SQLite only says which column failed.
-                let text = info.constraint_name().unwrap_or(info.message());
-                if text.contains("username_key") {
-                    return Self::Conflict("username");
-                }
-                if text.contains("email_key") {
-                    return Self::Conflict("email");
-                }
-                Self::Internal(e.into())
-            }
             DieselError::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
@@ -176,12 +161,13 @@ mod tests {
             )),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+        // A taken username or email is the insert's answer (db::models::user), not an error.
         assert_eq!(
             status(db_error(
                 DatabaseErrorKind::UniqueViolation,
                 "UNIQUE constraint failed: users.username_key"
             )),
-            StatusCode::UNPROCESSABLE_ENTITY
+            StatusCode::INTERNAL_SERVER_ERROR
         );
     }
 }

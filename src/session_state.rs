@@ -8,17 +8,18 @@
 use std::collections::HashMap;
 
 use actix_identity::config::LogoutBehavior;
-use actix_identity::IdentityMiddleware;
+use actix_identity::{Identity, IdentityMiddleware};
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// The session's keys. Renaming one logs every current session out (or loses its data).
-pub mod keys {
+/// The session's keys, private to this module: no other code can spell one. Renaming
+/// a key logs every current session out (or loses its data).
+mod keys {
     /// Where actix-identity keeps the logged-in user's id. It is the crate's own default
     /// (so sessions saved before it was configured here stay valid), set explicitly by
     /// [`super::identity_middleware`]; a test pins that the id lands under it.
@@ -40,9 +41,8 @@ pub mod keys {
 /// At most this much of the User-Agent header is kept with the session.
 const USER_AGENT_CHARS: usize = 200;
 
-/// actix-identity, storing the user id under [`keys::USER_ID`]. Logging out deletes the
-/// identity keys; the log-out handler then renews the session, which deletes the old
-/// row and starts a clean anonymous one.
+/// actix-identity, storing the user id under `keys::USER_ID`. Logging out deletes the
+/// identity keys; [`TypedSession::log_out`] then renews the session.
 pub fn identity_middleware() -> IdentityMiddleware {
     IdentityMiddleware::builder()
         .id_key(keys::USER_ID)
@@ -50,7 +50,7 @@ pub fn identity_middleware() -> IdentityMiddleware {
         .build()
 }
 
-/// The request's session, with one method per thing it holds.
+/// The request's session, with one method per thing it holds (zero2prod's model).
 pub struct TypedSession(Session);
 
 /// What a fresh log-in writes into the session beside the user id.
@@ -78,8 +78,32 @@ impl TypedSession {
         self.0.get::<bool>(keys::REMEMBER).ok().flatten() == Some(true)
     }
 
-    /// Records a log-in (after `Identity::login`), and gives the session a new CSRF token.
-    pub fn record_login(&self, login: &LoginDetails<'_>) -> Result<(), AppError> {
+    /// Flask-Login's `login_user`: actix-identity stores the id under `keys::USER_ID`
+    /// in a renewed session (a planted session id is useless), then the log-in's
+    /// details go beside it with a new CSRF token.
+    pub fn log_in(
+        req: &HttpRequest,
+        user_id: i64,
+        login: &LoginDetails<'_>,
+    ) -> Result<(), AppError> {
+        Identity::login(&req.extensions(), user_id.to_string())
+            .map_err(|e| AppError::internal(anyhow::anyhow!("{e}")))?;
+        Self::of(req).record_login(login)
+    }
+
+    /// Flask-Login's `logout_user`: this session ends (its row is deleted when the
+    /// response is sent; the user's other sessions stay) and a fresh anonymous one
+    /// starts with a new CSRF token.
+    pub fn log_out(&self, identity: Option<Identity>) -> Result<(), AppError> {
+        if let Some(identity) = identity {
+            identity.logout();
+        }
+        self.0.clear();
+        self.0.renew();
+        self.rotate_csrf_token()
+    }
+
+    fn record_login(&self, login: &LoginDetails<'_>) -> Result<(), AppError> {
         self.0.insert(keys::USERNAME, login.username)?;
         self.0.insert(keys::REMEMBER, login.remember)?;
         self.0.insert(keys::CLIENT_IP, &login.client_ip)?;
@@ -95,14 +119,6 @@ impl TypedSession {
     pub fn renew_id(&self) -> Result<(), AppError> {
         self.0.insert(keys::NEW_ID, true)?;
         Ok(())
-    }
-
-    /// Ends this session (its row is deleted when the response is sent) and starts a
-    /// fresh anonymous one with a new CSRF token.
-    pub fn restart_anonymous(&self) -> Result<(), AppError> {
-        self.0.clear();
-        self.0.renew();
-        self.rotate_csrf_token()
     }
 
     /// The session's CSRF token, created on first use.
@@ -252,13 +268,12 @@ impl StoredFields {
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use actix_identity::Identity;
     use actix_session::storage::{
         generate_session_key, LoadError, SaveError, SessionKey, SessionStore, UpdateError,
     };
     use actix_session::SessionMiddleware;
     use actix_web::cookie::{time::Duration, Key};
-    use actix_web::{test, web, App, HttpMessage, HttpResponse};
+    use actix_web::{test, web, App, HttpResponse};
 
     use super::*;
 

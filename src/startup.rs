@@ -16,7 +16,7 @@ use anyhow::Context;
 use rand::RngCore;
 
 use crate::auth::{guard, password::Hasher, session_store::DbSessionStore};
-use crate::config::{Config, DatabaseUrl};
+use crate::config::{Config, CookieSecure, DatabaseUrl};
 use crate::db::{self, models, DbPool};
 use crate::error::AppError;
 use crate::session_state;
@@ -44,67 +44,15 @@ impl Application {
         db::migrations::apply(&config.database_url)?;
         let pool = db::build_pool(&config.database_url, config.pool_size);
         let templates = templates::build().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
-        let hasher = Hasher::new(config.bcrypt_cost);
-        let purge_pool = pool.clone();
-
         let port = listener.local_addr()?.port();
-        let cookie_secure = config.cookie_secure;
-        let trusted_proxies = Arc::new(config.trusted_proxies.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             templates,
+            hasher: Hasher::new(config.bcrypt_cost),
             config,
-            hasher,
         });
-        let options = server::Options {
-            max_body_bytes: body::MAX_BODY_BYTES,
-        };
-        let server = server::serve(listener, options, move || {
-            let session =
-                SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
-                    .cookie_name(cookies::session_cookie_name(cookie_secure).to_owned())
-                    // `cookies::policy` decides Secure for every cookie, this one too.
-                    .cookie_secure(false)
-                    .cookie_same_site(SameSite::Lax)
-                    .cookie_http_only(true)
-                    .cookie_path("/".to_owned())
-                    .cookie_domain(None)
-                    .session_lifecycle(BrowserSession::default())
-                    .build();
-            let trusted_proxies = Arc::clone(&trusted_proxies);
-            App::new()
-                .app_data(state.clone())
-                .app_data(form_config())
-                .configure(routes::configure_sessionless)
-                .service(
-                    web::scope("")
-                        .configure(routes::configure_pages)
-                        .default_service(web::to(routes::not_found))
-                        .wrap(from_fn(guard::resolve_user))
-                        .wrap(from_fn(headers::no_store_for_users))
-                        .wrap(from_fn(cookies::note_remembered))
-                        .wrap(session_state::identity_middleware())
-                        .wrap(session)
-                        .wrap(from_fn(db::request::hold_connection)),
-                )
-                // Bodies are read whole before the session is loaded (web::body).
-                .wrap(from_fn(body::read_whole))
-                .wrap(from_fn(error_pages::render))
-                .wrap(from_fn(move |req, next| {
-                    cookies::policy(cookie_secure, req, next)
-                }))
-                .wrap(from_fn(move |req, next| {
-                    client::attach(Arc::clone(&trusted_proxies), req, next)
-                }))
-                .wrap(headers::security())
-                .wrap(from_fn(telemetry::log_request))
-                .wrap(from_fn(server::track_request))
-        })?;
-        Ok(Self {
-            server,
-            port,
-            pool: purge_pool,
-        })
+        let server = serve(listener, state, key)?;
+        Ok(Self { server, port, pool })
     }
 
     pub fn port(&self) -> u16 {
@@ -119,6 +67,70 @@ impl Application {
         purger.abort();
         served
     }
+}
+
+/// The HTTP server. Each request passes the middleware from the last `wrap` inwards:
+/// the connection guard's note, log line, security headers, client address, cookie
+/// policy, error pages, the whole body (read before the session, `web::body`); then,
+/// for the pages, the request's database connection, session, identity, the
+/// remember-me note, no-store and the user; then routing (405 for a wrong method),
+/// and on the route the CSRF check and, where required, the log-in check.
+fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io::Result<Server> {
+    let cookie_secure = state.config.cookie_secure;
+    let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
+    let options = server::Options {
+        max_body_bytes: body::MAX_BODY_BYTES,
+    };
+    server::serve(listener, options, move || {
+        let session = session_middleware(&state.pool, &key, cookie_secure);
+        let (trusted_proxies, pages_state) = (Arc::clone(&trusted_proxies), state.clone());
+        App::new()
+            .app_data(state.clone())
+            .app_data(form_config())
+            .configure(routes::configure_sessionless)
+            .service(
+                web::scope("")
+                    .configure(routes::configure_pages)
+                    .default_service(web::to(routes::not_found))
+                    .wrap(from_fn(guard::resolve_user))
+                    .wrap(from_fn(headers::no_store_for_users))
+                    .wrap(from_fn(cookies::note_remembered))
+                    .wrap(session_state::identity_middleware())
+                    .wrap(session)
+                    .wrap(from_fn(db::request::hold_connection)),
+            )
+            .wrap(from_fn(body::read_whole))
+            .wrap(from_fn(move |req, next| {
+                error_pages::render(pages_state.clone(), req, next)
+            }))
+            .wrap(from_fn(move |req, next| {
+                cookies::policy(cookie_secure, req, next)
+            }))
+            .wrap(from_fn(move |req, next| {
+                client::attach(Arc::clone(&trusted_proxies), req, next)
+            }))
+            .wrap(headers::security())
+            .wrap(from_fn(telemetry::log_request))
+            .wrap(from_fn(server::track_request))
+    })
+}
+
+/// actix-session on our database store, with the cookie of SPEC §3.
+fn session_middleware(
+    pool: &DbPool,
+    key: &Key,
+    secure: CookieSecure,
+) -> SessionMiddleware<DbSessionStore> {
+    SessionMiddleware::builder(DbSessionStore::new(pool.clone()), key.clone())
+        .cookie_name(cookies::session_cookie_name(secure).to_owned())
+        // `cookies::policy` decides Secure for every cookie, this one too.
+        .cookie_secure(false)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_http_only(true)
+        .cookie_path("/".to_owned())
+        .cookie_domain(None)
+        .session_lifecycle(BrowserSession::default())
+        .build()
 }
 
 fn form_config() -> web::FormConfig {

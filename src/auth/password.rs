@@ -29,10 +29,6 @@ impl Hasher {
         }
     }
 
-    pub fn cost(&self) -> u32 {
-        self.cost
-    }
-
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let cost = self.cost;
         self.blocking(move || bcrypt::hash(password, cost).map_err(AppError::internal))
@@ -94,7 +90,7 @@ impl Hasher {
 
 /// How much of a core one hashing permit may use on average (see `Hasher::blocking`).
 /// With one permit per core, hashing takes at most this share of the whole machine.
-pub const HASH_CPU_SHARE: f64 = 0.55;
+const HASH_CPU_SHARE: f64 = 0.55;
 
 /// CPU time of the current thread (from /proc/thread-self/schedstat, no `unsafe`),
 /// falling back to wall time where that file does not exist.

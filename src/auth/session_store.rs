@@ -31,8 +31,8 @@ use crate::error::AppError;
 use crate::session_state::{self, StoreNotes, StoredFields};
 
 pub const REMEMBER_FOR: Duration = Duration::days(30);
-pub const IDLE_TIMEOUT: Duration = Duration::hours(12);
-pub const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
+const IDLE_TIMEOUT: Duration = Duration::hours(12);
+const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
 /// `last_seen_at` is written at most this often, so reading a page costs no write.
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 /// Keys of anonymous sessions start with this; generated keys are alphanumeric.
@@ -55,7 +55,7 @@ impl DbSessionStore {
 }
 
 /// The id a session is stored under.
-pub fn row_id(key: &str) -> String {
+fn row_id(key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

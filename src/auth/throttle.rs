@@ -13,8 +13,8 @@ use crate::db::models::{login_failure, now};
 use crate::db::DbConnection;
 
 pub const WINDOW: Duration = Duration::minutes(15);
-pub const ACCOUNT_LIMIT: i64 = 5;
-pub const IP_LIMIT: i64 = 20;
+const ACCOUNT_LIMIT: i64 = 5;
+const IP_LIMIT: i64 = 20;
 
 /// The two counters one log-in attempt touches.
 #[derive(Debug, Clone)]

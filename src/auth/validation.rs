@@ -4,11 +4,8 @@ use std::collections::BTreeMap;
 
 use super::password::MAX_PASSWORD_BYTES;
 
-pub const MIN_PASSWORD_BYTES: usize = 8;
-pub const MAX_EMAIL_CHARS: usize = 254;
-
-/// Field name → message, in a stable order for rendering.
-pub type FieldErrors = BTreeMap<&'static str, String>;
+const MIN_PASSWORD_BYTES: usize = 8;
+const MAX_EMAIL_CHARS: usize = 254;
 
 pub fn username(value: &str) -> Result<(), String> {
     let len = value.chars().count();
@@ -59,22 +56,28 @@ pub fn new_password(password: &str, username: &str, email: &str) -> Result<(), S
     Ok(())
 }
 
-/// The registration form's rules, all at once (uniqueness is the database's job).
-pub fn registration(username_: &str, email_: &str, password: &str, confirm: &str) -> FieldErrors {
-    let mut errors = FieldErrors::new();
-    if let Err(e) = username(username_) {
-        errors.insert("username", e);
-    }
-    if let Err(e) = email(email_) {
-        errors.insert("email", e);
-    }
-    if let Err(e) = new_password(password, username_, email_) {
-        errors.insert("password", e);
-    }
-    if password != confirm {
-        errors.insert("password_confirm", "Passwords do not match.".into());
-    }
-    errors
+/// The registration form's rules, all at once (uniqueness is the database's job):
+/// field → message for each broken one (the shape of `web::form::FieldErrors`).
+pub fn registration(
+    username_: &str,
+    email_: &str,
+    password: &str,
+    confirm: &str,
+) -> BTreeMap<&'static str, String> {
+    let confirmed = if password == confirm {
+        Ok(())
+    } else {
+        Err("Passwords do not match.".to_owned())
+    };
+    [
+        ("username", username(username_)),
+        ("email", email(email_)),
+        ("password", new_password(password, username_, email_)),
+        ("password_confirm", confirmed),
+    ]
+    .into_iter()
+    .filter_map(|(field, rule)| rule.err().map(|message| (field, message)))
+    .collect()
 }
 
 /// The HTML `input type=email` rule: local part of atext and dots, `@`, and

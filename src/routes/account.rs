@@ -29,5 +29,5 @@ pub async fn show_account(
         username: account.username,
         email: account.email,
     };
-    render(&req, StatusCode::OK, "account.html", &page)
+    render(&req, &state, StatusCode::OK, "account.html", &page)
 }

@@ -49,7 +49,8 @@ pub fn configure_sessionless(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The pages: served inside the session, identity and CSRF middleware.
+/// The pages: served inside the session, identity and CSRF middleware. One long
+/// function on purpose: it is the table of SPEC §2, read top to bottom.
 pub fn configure_pages(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/")

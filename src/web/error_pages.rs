@@ -27,26 +27,33 @@ struct ErrorPage {
 }
 
 /// Outer middleware: renders an HTML body for error responses that have none.
+/// `state` (for the templates) is given when the server is built.
 pub async fn render(
+    state: State,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // Cloning the request here would break routing (it needs sole ownership), so
     // capture what an `Err` page needs up front.
-    let templates = req.app_data::<State>().cloned();
     let theme = Theme::of(req.request());
     let res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),
-        Err(e) => return Err(render_err(e, templates, theme)),
+        Err(e) => return Err(render_err(e, &state, theme)),
     };
-    let status = res.status();
     let empty = matches!(
         res.response().body().size(),
         BodySize::Sized(0) | BodySize::None
     );
+    let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) || !empty {
         return Ok(res);
     }
+    Ok(with_page(res, &state))
+}
+
+/// The response with the page for its status in place of its empty body; its
+/// headers are kept.
+fn with_page(res: ServiceResponse, state: &State) -> ServiceResponse {
     let kind = classify(&res);
     let (req, mut old) = res.into_parts();
     let page = describe(kind, referer_path(&req));
@@ -60,15 +67,11 @@ pub async fn render(
             new.append_header((name, value));
         }
     }
-    let body = match render_page(&req, &page) {
-        Ok(html) => html,
-        Err(e) => {
-            tracing::error!(error = ?e, "could not render the error page");
-            fallback_html(&page)
-        }
-    };
+    // The session layer has finished by now: a layout without forms.
+    let layout = neutral_layout(CurrentUser::of(&req).map(|u| u.username), Theme::of(&req));
+    let body = page_html(state, &page, &layout);
     let res = new.content_type("text/html; charset=utf-8").body(body);
-    Ok(ServiceResponse::new(req, res))
+    ServiceResponse::new(req, res)
 }
 
 /// What went wrong, as far as the page is concerned.
@@ -112,19 +115,25 @@ fn classify_error(error: &actix_web::Error, status: StatusCode) -> Kind {
 }
 
 /// An error that escaped as `Err` (from the session layer): answer it with the page.
-fn render_err(error: actix_web::Error, state: Option<State>, theme: Theme) -> actix_web::Error {
+fn render_err(error: actix_web::Error, state: &State, theme: Theme) -> actix_web::Error {
     let kind = classify_error(&error, error.as_response_error().status_code());
     let page = describe(kind, None);
     let layout = neutral_layout(None, theme);
-    let body = state
-        .and_then(|s| page::html_with(&s.templates, "errors/error.html", &page, &layout).ok())
-        .unwrap_or_else(|| fallback_html(&page));
+    let body = page_html(state, &page, &layout);
     let mut res = HttpResponse::build(kind.status());
     for header in headers::security_pairs() {
         res.insert_header(header);
     }
     let res = res.content_type("text/html; charset=utf-8").body(body);
     InternalError::from_response(error, res).into()
+}
+
+/// The error page, or a bare one should its template fail.
+fn page_html(state: &State, page: &ErrorPage, layout: &Layout) -> String {
+    page::html(&state.templates, "errors/error.html", page, layout).unwrap_or_else(|e| {
+        tracing::error!(error = ?e, "could not render the error page");
+        fallback_html(page)
+    })
 }
 
 fn fallback_html(page: &ErrorPage) -> String {
@@ -211,10 +220,4 @@ fn describe(kind: Kind, referer: Option<String>) -> ErrorPage {
         message,
         back,
     }
-}
-
-fn render_page(req: &HttpRequest, page: &ErrorPage) -> Result<String, AppError> {
-    // The session layer has finished by now: a layout without forms.
-    let layout = neutral_layout(CurrentUser::of(req).map(|u| u.username), Theme::of(req));
-    page::html(req, "errors/error.html", page, &layout)
 }

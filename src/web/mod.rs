@@ -5,6 +5,7 @@ pub mod body;
 pub mod client;
 pub mod cookies;
 pub mod error_pages;
+pub mod form;
 pub mod headers;
 pub mod page;
 pub mod theme;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::auth::guard::CurrentUser;
 use crate::error::AppError;
 use crate::session_state::{Flash, TypedSession};
-use crate::state::State;
+use crate::state::AppState;
 use crate::web::theme::Theme;
 
 #[derive(Serialize)]
@@ -33,24 +33,27 @@ impl Layout {
 }
 
 /// Renders `template` with `data` (a struct, serialised as the template's variables).
+/// The templates come from the application state, given to every handler.
 pub fn render(
     req: &HttpRequest,
+    state: &AppState,
     status: StatusCode,
     template: &str,
     data: &impl Serialize,
 ) -> Result<HttpResponse, AppError> {
     let layout = Layout::for_request(req)?;
-    render_with(req, status, template, data, &layout)
+    render_with(state, status, template, data, &layout)
 }
 
+/// [`render`] with a layout the handler has added to.
 pub fn render_with(
-    req: &HttpRequest,
+    state: &AppState,
     status: StatusCode,
     template: &str,
     data: &impl Serialize,
     layout: &Layout,
 ) -> Result<HttpResponse, AppError> {
-    let html = html(req, template, data, layout)?;
+    let html = html(&state.templates, template, data, layout)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(html))
@@ -58,18 +61,6 @@ pub fn render_with(
 
 /// The page as a string.
 pub fn html(
-    req: &HttpRequest,
-    template: &str,
-    data: &impl Serialize,
-    layout: &Layout,
-) -> Result<String, AppError> {
-    let state = req
-        .app_data::<State>()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
-    html_with(&state.templates, template, data, layout)
-}
-
-pub fn html_with(
     templates: &tera::Tera,
     template: &str,
     data: &impl Serialize,

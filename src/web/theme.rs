@@ -4,7 +4,7 @@ use actix_web::cookie::{time::Duration, Cookie, SameSite};
 use actix_web::HttpRequest;
 use serde::Serialize;
 
-pub const COOKIE: &str = "tickbox_theme";
+const COOKIE: &str = "tickbox_theme";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]

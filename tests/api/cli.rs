@@ -160,13 +160,13 @@ async fn create_user_reads_the_password_from_stdin_and_the_account_can_log_in() 
         "--email",
         "op@example.com",
     ]);
-    let out = run_with_stdin(cmd, &format!("{STRONG_PASSWORD}\n"));
+    let out = run_with_stdin(cmd, &format!("{PASSWORD}\n"));
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!String::from_utf8_lossy(&out.stdout).contains(STRONG_PASSWORD));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(PASSWORD));
 
     // The same rules as the sign-up form: a guessable password is refused.
     let mut cmd = tickbox(&dir, &env);
@@ -189,7 +189,7 @@ async fn create_user_reads_the_password_from_stdin_and_the_account_can_log_in() 
         "--email",
         "other@example.com",
     ]);
-    let out = run_with_stdin(cmd, &format!("{STRONG_PASSWORD}\n"));
+    let out = run_with_stdin(cmd, &format!("{PASSWORD}\n"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("username"));
 
     let app = spawn_app_with(Settings {
@@ -197,7 +197,7 @@ async fn create_user_reads_the_password_from_stdin_and_the_account_can_log_in() 
         ..Default::default()
     })
     .await;
-    let res = app.login("operator", STRONG_PASSWORD).await;
+    let res = app.login("operator", PASSWORD).await;
     assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
 }
 
@@ -229,7 +229,7 @@ async fn set_password_replaces_the_password_and_ends_the_users_sessions() {
         "the old session has ended"
     );
     assert_eq!(
-        app.login("carol", STRONG_PASSWORD).await.status(),
+        app.login("carol", PASSWORD).await.status(),
         reqwest::StatusCode::UNAUTHORIZED
     );
     assert_eq!(
@@ -260,7 +260,7 @@ fn operator_commands_on_postgres_need_no_secret_key() {
         "--email",
         "opal@example.com",
     ]);
-    assert!(run_with_stdin(cmd, &format!("{STRONG_PASSWORD}\n"))
+    assert!(run_with_stdin(cmd, &format!("{PASSWORD}\n"))
         .status
         .success());
     let mut cmd = tickbox(&dir, &env);
@@ -589,7 +589,7 @@ async fn one_log_line_per_request_and_no_secrets_in_the_log() {
         "{log}"
     );
     for secret in [
-        STRONG_PASSWORD,
+        PASSWORD,
         "a-wrong-Password-99",
         token.as_str(),
         cookie.as_str(),

@@ -13,9 +13,8 @@ use tickbox::config::{Config, DatabaseUrl};
 use tickbox::db::{self, DbConnection};
 use tickbox::startup::Application;
 
-pub use crate::common::TestDb;
+pub use crate::common::{TestDb, PASSWORD};
 
-pub const STRONG_PASSWORD: &str = "vX9#qL2!mTq7";
 pub const SECRET_KEY: &str = "test-secret-key-test-secret-key-test-secret-key-test-secret-key-0123";
 
 /// A running tickbox and a first browser for it (`app.get(…)` is that browser's).
@@ -205,7 +204,7 @@ impl TestUser {
         Self {
             username: username.to_owned(),
             email: format!("{}@example.com", username.to_lowercase()),
-            password: STRONG_PASSWORD.to_owned(),
+            password: PASSWORD.to_owned(),
         }
     }
 }
@@ -301,4 +300,15 @@ pub fn with_db<T>(app: &TestApp, f: impl FnOnce(&mut DbConnection) -> diesel::Qu
     let url = DatabaseUrl::parse(&app.db.url).expect("a database URL");
     let pool = db::build_pool(&url, 1);
     db::run_blocking(&pool, |conn| Ok(f(conn)?)).expect("a database call")
+}
+
+/// The response is a 303 See Other to exactly `location` (zero2prod's
+/// `assert_is_redirect_to`).
+#[track_caller]
+pub fn assert_redirect_to(res: &Response, location: &str) {
+    assert_eq!(
+        (res.status(), header(res.headers(), "location").as_str()),
+        (StatusCode::SEE_OTHER, location),
+        "a redirect to {location}"
+    );
 }

@@ -22,6 +22,7 @@ fn user(conn: &mut DbConnection, name: &str) -> i64 {
     NewUser::new(name, &format!("{name}@example.com"), "x", "light")
         .insert(conn)
         .expect("a user")
+        .expect("a free name")
 }
 
 fn add(conn: &mut DbConnection, user_id: i64, title: &str, due: Option<Date>, done: bool) {

@@ -171,7 +171,7 @@ async fn password_changes_during_log_in(event: &str) {
             "UPDATE users SET password_version = password_version + 1",
         )
     });
-    let res = app.login("petra", STRONG_PASSWORD).await;
+    let res = app.login("petra", PASSWORD).await;
     let res = match res.status() {
         StatusCode::UNAUTHORIZED => res,
         _ => app.get("/todos").await,

@@ -23,7 +23,7 @@ async fn an_expired_session_is_logged_out_and_purged() {
     });
     assert!(aged >= 1);
     let other = app.new_browser();
-    other.login("otto", STRONG_PASSWORD).await;
+    other.login("otto", PASSWORD).await;
     let res = app.get("/todos").await;
     assert_eq!(
         res.status(),

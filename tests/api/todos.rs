@@ -292,13 +292,7 @@ async fn adding_and_editing_validate_every_boundary_and_keep_what_was_typed() {
         .unwrap();
     assert_eq!(location(&res), edit);
     let res = app.get(&edit).await;
-    assert_eq!(
-        (res.status(), location(&res)),
-        (
-            StatusCode::SEE_OTHER,
-            format!("/todos/{id}/edit?filter=active")
-        )
-    );
+    assert_redirect_to(&res, &format!("/todos/{id}/edit?filter=active"));
     assert_eq!(app.get(&location(&res)).await.status(), StatusCode::OK);
     let res = app
         .post_raw(
@@ -310,10 +304,7 @@ async fn adding_and_editing_validate_every_boundary_and_keep_what_was_typed() {
             ],
         )
         .await;
-    assert_eq!(
-        (res.status(), location(&res)),
-        (StatusCode::SEE_OTHER, "/todos?filter=active".into())
-    );
+    assert_redirect_to(&res, "/todos?filter=active");
     let html = app.get("/todos?filter=active").await.text().await.unwrap();
     assert_eq!(
         flashes(&html),
@@ -360,10 +351,7 @@ async fn toggle_delete_and_clear_completed_confirm_themselves_and_keep_the_view(
             &[("csrf_token", &token)],
         )
         .await;
-    assert_eq!(
-        (res.status(), location(&res)),
-        (StatusCode::SEE_OTHER, "/todos?filter=active&page=2".into())
-    );
+    assert_redirect_to(&res, "/todos?filter=active&page=2");
     let html = app.get("/todos").await.text().await.unwrap();
     assert_eq!(flashes(&html)[0].0, "success");
     assert!(
@@ -386,10 +374,7 @@ async fn toggle_delete_and_clear_completed_confirm_themselves_and_keep_the_view(
             &[("csrf_token", &token)],
         )
         .await;
-    assert_eq!(
-        (res.status(), location(&res)),
-        (StatusCode::SEE_OTHER, "/todos?sort=title".into())
-    );
+    assert_redirect_to(&res, "/todos?sort=title");
     let html = app.get("/todos").await.text().await.unwrap();
     assert_eq!(
         flashes(&html),
@@ -403,10 +388,7 @@ async fn toggle_delete_and_clear_completed_confirm_themselves_and_keep_the_view(
             &[("csrf_token", &token)],
         )
         .await;
-    assert_eq!(
-        (res.status(), location(&res)),
-        (StatusCode::SEE_OTHER, "/todos?filter=completed".into())
-    );
+    assert_redirect_to(&res, "/todos?filter=completed");
     let html = app.get("/todos").await.text().await.unwrap();
     assert_eq!(
         flashes(&html),
@@ -638,10 +620,7 @@ async fn the_theme_is_remembered_for_visitors_and_follows_the_account() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        (res.status(), location(&res)),
-        (StatusCode::SEE_OTHER, "/login?next=%2Ftodos".into())
-    );
+    assert_redirect_to(&res, "/login?next=%2Ftodos");
     assert!(app
         .get("/")
         .await
@@ -665,10 +644,7 @@ async fn the_theme_is_remembered_for_visitors_and_follows_the_account() {
     let res = app
         .post_raw("/theme", &[("theme", "neon"), ("csrf_token", &token)])
         .await;
-    assert_eq!(
-        (res.status(), location(&res)),
-        (StatusCode::SEE_OTHER, "/".into())
-    );
+    assert_redirect_to(&res, "/");
     assert!(app
         .get("/")
         .await
@@ -703,7 +679,7 @@ async fn the_theme_is_remembered_for_visitors_and_follows_the_account() {
         .await
         .unwrap()
         .contains(r#"data-theme="light""#));
-    elsewhere.login("wanda", STRONG_PASSWORD).await;
+    elsewhere.login("wanda", PASSWORD).await;
     let html = elsewhere.get("/todos").await.text().await.unwrap();
     assert!(
         html.contains(r#"data-theme="dark""#),

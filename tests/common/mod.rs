@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
+/// The one password the tests sign up with: it passes every sign-up rule.
+pub const PASSWORD: &str = "vX9#qL2!mTq7";
+
 /// Where PostgreSQL is looked for when `TEST_DATABASE_URL` is unset and a test needs it.
 pub const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 

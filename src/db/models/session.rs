@@ -28,17 +28,6 @@ pub struct SessionWrite<'a> {
     pub expires_at: PrimitiveDateTime,
 }
 
-/// A live session of a user, for the account page.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = sessions)]
-pub struct ActiveSession {
-    pub id: String,
-    pub ip: String,
-    pub user_agent: String,
-    pub created_at: PrimitiveDateTime,
-    pub last_seen_at: PrimitiveDateTime,
-}
-
 pub fn find_live(
     conn: &mut DbConnection,
     id: &str,
@@ -157,19 +146,6 @@ pub fn delete_for_user(
         Some(keep) => diesel::delete(mine.filter(sessions::id.ne(keep))).execute(conn),
         None => diesel::delete(mine).execute(conn),
     }
-}
-
-pub fn list_for_user(
-    conn: &mut DbConnection,
-    user_id: i64,
-    now: PrimitiveDateTime,
-) -> QueryResult<Vec<ActiveSession>> {
-    sessions::table
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::expires_at.gt(now))
-        .order(sessions::last_seen_at.desc())
-        .select(ActiveSession::as_select())
-        .load(conn)
 }
 
 pub fn purge_expired(conn: &mut DbConnection, now: PrimitiveDateTime) -> QueryResult<usize> {

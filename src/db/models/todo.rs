@@ -44,7 +44,41 @@ pub enum Sort {
     Due,
 }
 
+impl Filter {
+    pub const ALL: [Self; 3] = [Self::All, Self::Active, Self::Completed];
+
+    /// The name in a URL (`?filter=active`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Active => "active",
+            Self::Completed => "completed",
+        }
+    }
+
+    /// The filter a name stands for ([`Filter::as_str`] read back).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
 impl Sort {
+    pub const ALL: [Self; 3] = [Self::Created, Self::Title, Self::Due];
+
+    /// The name in a URL (`?sort=due`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Title => "title",
+            Self::Due => "due",
+        }
+    }
+
+    /// The sort a name stands for ([`Sort::as_str`] read back).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// Newest first for creation time; A→Z and soonest first otherwise.
     pub fn default_descending(self) -> bool {
         self == Sort::Created

@@ -1,6 +1,7 @@
 //! Accounts.
 
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use time::PrimitiveDateTime;
 
 use crate::db::schema::users;
@@ -42,12 +43,53 @@ impl<'a> NewUser<'a> {
         }
     }
 
-    /// Inserts the account; a taken name or email is an `AppError::Conflict` via `From`.
-    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<i64> {
-        diesel::insert_into(users::table)
-            .values(self)
-            .returning(users::id)
-            .get_result(conn)
+    /// Inserts the account and returns its id, or which unique value was taken. The
+    /// insert is a savepoint inside an enclosing transaction, so a taken name undoes
+    /// only itself. (When two sign-ups race, the constraint decides.)
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<Result<i64, Taken>> {
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(users::table)
+                .values(self)
+                .returning(users::id)
+                .get_result(conn)
+        });
+        match inserted {
+            Ok(id) => Ok(Ok(id)),
+            Err(e) => taken(&e).map(Err).ok_or(e),
+        }
+    }
+}
+
+/// The unique value a new account collided with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Username,
+    Email,
+}
+
+impl Taken {
+    /// The form field it belongs to.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+        }
+    }
+}
+
+fn taken(error: &DieselError) -> Option<Taken> {
+    let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = error else {
+        return None;
+    };
+    // PostgreSQL names the constraint (users_username_key_key); SQLite only says which
+    // column failed (users.username_key).
+    let text = info.constraint_name().unwrap_or(info.message());
+    if text.contains("username_key") {
+        Some(Taken::Username)
+    } else if text.contains("email_key") {
+        Some(Taken::Email)
+    } else {
+        None
     }
 }
 
@@ -106,5 +148,32 @@ impl User {
             .select(users::password_version)
             .first(conn)
             .optional()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unique_violation(message: &str) -> DieselError {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new(message.to_owned()),
+        )
+    }
+
+    #[test]
+    fn a_unique_violation_names_the_taken_field() {
+        let on = |message: &str| taken(&unique_violation(message));
+        assert_eq!(
+            on("UNIQUE constraint failed: users.username_key"),
+            Some(Taken::Username)
+        );
+        assert_eq!(
+            on("UNIQUE constraint failed: users.email_key"),
+            Some(Taken::Email)
+        );
+        assert_eq!(on("UNIQUE constraint failed: sessions.id"), None);
+        assert_eq!(taken(&DieselError::NotFound), None);
     }
 }

@@ -7,14 +7,16 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::auth::guard::CurrentUser;
 use crate::error::AppError;
 use crate::session_state::{Level, TypedSession};
+use crate::state::State;
+use crate::web::form::see_other;
 use crate::web::page::{render, Empty};
 
 /// A confirmation page with the POST button; anonymous visitors go to the log-in page.
-pub async fn logout_form(req: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn logout_form(req: HttpRequest, state: State) -> Result<HttpResponse, AppError> {
     if CurrentUser::of(&req).is_none() {
-        return Ok(super::see_other("/login", None));
+        return Ok(see_other("/login", None));
     }
-    render(&req, StatusCode::OK, "auth/logout.html", &Empty {})
+    render(&req, &state, StatusCode::OK, "auth/logout.html", &Empty {})
 }
 
 /// Deletes this session's row (other sessions of the user stay) and starts a fresh,
@@ -23,10 +25,7 @@ pub async fn logout(
     identity: Option<Identity>,
     session: TypedSession,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(identity) = identity {
-        identity.logout();
-    }
-    session.restart_anonymous()?;
+    session.log_out(identity)?;
     session.push_flash(Level::Info, "You have been logged out.");
-    Ok(super::see_other("/login", None))
+    Ok(see_other("/login", None))
 }

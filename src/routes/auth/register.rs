@@ -2,16 +2,17 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
+use super::NextQuery;
 use crate::auth::guard::CurrentUser;
-use crate::auth::next_url;
-use crate::auth::validation::{self, FieldErrors};
-use crate::db::{self, models::user::NewUser};
+use crate::auth::{next_url, validation};
+use crate::db::models::user::{NewUser, Taken};
+use crate::db::{self, request::begin_request_transaction};
 use crate::error::AppError;
 use crate::session_state::{Level, TypedSession};
-use crate::state::State;
+use crate::state::{AppState, State};
+use crate::web::form::{see_other, FieldErrors};
 use crate::web::page::render;
 use crate::web::theme::Theme;
 
@@ -23,11 +24,6 @@ pub struct RegisterForm {
     password: String,
     password_confirm: String,
     next: String,
-}
-
-#[derive(Deserialize)]
-pub struct NextQuery {
-    next: Option<String>,
 }
 
 /// What the form shows: the non-secret values and the errors next to their fields.
@@ -42,17 +38,19 @@ struct RegisterPage {
 
 pub async fn register_form(
     req: HttpRequest,
+    state: State,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     if CurrentUser::of(&req).is_some() {
-        return Ok(super::see_other("/todos", None));
+        return Ok(see_other("/todos", None));
     }
+    let next = query.into_inner().next.unwrap_or_default();
     let page = RegisterPage {
-        next_query: super::next_query(query.next.as_deref().unwrap_or_default()),
-        next: query.into_inner().next.unwrap_or_default(),
+        next_query: super::next_query(&next),
+        next,
         ..RegisterPage::default()
     };
-    render(&req, StatusCode::OK, "auth/register.html", &page)
+    render(&req, &state, StatusCode::OK, "auth/register.html", &page)
 }
 
 pub async fn register(
@@ -61,63 +59,85 @@ pub async fn register(
     form: web::Form<RegisterForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let username = form.username.trim().to_owned();
-    let email = form.email.trim().to_owned();
-    let mut page = RegisterPage {
-        username: username.clone(),
-        email: email.clone(),
-        next_query: super::next_query(&form.next),
-        next: form.next.clone(),
-        errors: validation::registration(&username, &email, &form.password, &form.password_confirm),
-    };
+    let mut page = RegisterPage::checked(&form);
     if !page.errors.is_empty() {
-        return render(
-            &req,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "auth/register.html",
-            &page,
-        );
+        return invalid(&req, &state, &page);
     }
     let hash = state.hasher.hash(form.password).await?;
-    let theme = Theme::of(&req);
-    let (name, mail) = (username.clone(), email.clone());
     // The account and the logged-in session row (saved by actix-session after this
-    // handler) commit together, or neither does.
-    db::request::begin_request_transaction(&state.pool).await?;
-    let inserted = db::run(&state.pool, move |conn| {
-        // A savepoint: a taken name undoes only this insert, and the 422 page's
-        // session still saves.
-        Ok(conn
-            .transaction(|conn| NewUser::new(&name, &mail, &hash, theme.as_str()).insert(conn))?)
-    })
-    .await;
-    let user_id = match inserted {
+    // handler) commit together, or neither does. Begun after the hash: its connection
+    // cannot be given back while the request waits.
+    begin_request_transaction(&state.pool).await?;
+    let user_id = match create_account(&state, &page, hash, Theme::of(&req)).await? {
         Ok(id) => id,
-        Err(AppError::Conflict(field)) => {
-            let what = if field == "email" {
-                "email address"
-            } else {
-                "username"
-            };
-            page.errors
-                .insert(field, format!("This {what} is already taken."));
-            return render(
-                &req,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "auth/register.html",
-                &page,
-            );
+        Err(taken) => {
+            page.errors.insert(taken.field(), taken_message(taken));
+            return invalid(&req, &state, &page);
         }
-        Err(e) => return Err(e),
     };
     // A new account's password is at its first version.
     let account = super::Account {
         id: user_id,
-        username: &username,
+        username: &page.username,
         password_version: 0,
     };
     super::login_user(&req, account, false)?;
-    TypedSession::of(&req).push_flash(Level::Success, format!("Welcome, {username}!"));
+    let welcome = format!("Welcome, {}!", page.username);
+    TypedSession::of(&req).push_flash(Level::Success, welcome);
     let next = (!form.next.is_empty()).then_some(form.next.as_str());
-    Ok(super::see_other(&next_url::after_login(next), None))
+    Ok(see_other(&next_url::after_login(next), None))
+}
+
+impl RegisterPage {
+    /// The form's values, trimmed, with every rule broken (uniqueness aside).
+    fn checked(form: &RegisterForm) -> Self {
+        let username = form.username.trim().to_owned();
+        let email = form.email.trim().to_owned();
+        let errors =
+            validation::registration(&username, &email, &form.password, &form.password_confirm);
+        Self {
+            next_query: super::next_query(&form.next),
+            next: form.next.clone(),
+            username,
+            email,
+            errors,
+        }
+    }
+}
+
+/// The new account's id, or which of its values another account has.
+async fn create_account(
+    state: &AppState,
+    page: &RegisterPage,
+    hash: String,
+    theme: Theme,
+) -> Result<Result<i64, Taken>, AppError> {
+    let (name, mail) = (page.username.clone(), page.email.clone());
+    db::run(&state.pool, move |conn| {
+        Ok(NewUser::new(&name, &mail, &hash, theme.as_str()).insert(conn)?)
+    })
+    .await
+}
+
+fn taken_message(taken: Taken) -> String {
+    let what = match taken {
+        Taken::Username => "username",
+        Taken::Email => "email address",
+    };
+    format!("This {what} is already taken.")
+}
+
+/// The form again, 422, with the errors next to their fields.
+fn invalid(
+    req: &HttpRequest,
+    state: &AppState,
+    page: &RegisterPage,
+) -> Result<HttpResponse, AppError> {
+    render(
+        req,
+        state,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "auth/register.html",
+        page,
+    )
 }

@@ -1,10 +1,13 @@
 //! Toggle, delete and clear-completed: one conditional statement each.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::QueryResult;
 
-use super::{back_to_list, ListQuery};
+use super::back_to_list;
+use super::list_state::ListQuery;
 use crate::auth::guard::CurrentUser;
-use crate::db::{self, models::now, models::todo::Todo};
+use crate::db::models::todo::{ListSpec, Todo};
+use crate::db::{self, models::now, DbConnection};
 use crate::error::AppError;
 use crate::state::State;
 
@@ -16,14 +19,8 @@ pub async fn toggle_todo(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let found = db::run(&state.pool, move |conn| {
-        Ok(Todo::toggle(conn, user.id, id, now())?)
-    })
-    .await?;
-    if !found {
-        return Err(AppError::NotFound);
-    }
-    Ok(back_to_list(&req, query.spec(), "To-do updated."))
+    let toggle = move |conn: &mut DbConnection| Todo::toggle(conn, user.id, id, now());
+    change_one(&req, &state, query.spec(), toggle, "To-do updated.").await
 }
 
 pub async fn delete_todo(
@@ -34,14 +31,24 @@ pub async fn delete_todo(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let found = db::run(&state.pool, move |conn| {
-        Ok(Todo::delete(conn, user.id, id)?)
-    })
-    .await?;
+    let delete = move |conn: &mut DbConnection| Todo::delete(conn, user.id, id);
+    change_one(&req, &state, query.spec(), delete, "To-do deleted.").await
+}
+
+/// Runs one conditional statement on (id, user): a to-do that is not the user's (or
+/// no longer exists) matches nothing and is a 404.
+async fn change_one(
+    req: &HttpRequest,
+    state: &State,
+    spec: ListSpec,
+    change: impl FnOnce(&mut DbConnection) -> QueryResult<bool> + Send + 'static,
+    message: &'static str,
+) -> Result<HttpResponse, AppError> {
+    let found = db::run(&state.pool, move |conn| Ok(change(conn)?)).await?;
     if !found {
         return Err(AppError::NotFound);
     }
-    Ok(back_to_list(&req, query.spec(), "To-do deleted."))
+    Ok(back_to_list(req, spec, message))
 }
 
 pub async fn clear_completed(

@@ -3,7 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{back_to_list, list::render_list, ListQuery, TodoForm};
+use super::form::TodoForm;
+use super::list_state::ListQuery;
+use super::{back_to_list, list::render_list};
 use crate::auth::guard::CurrentUser;
 use crate::db::{self, models::now, models::todo::NewTodo};
 use crate::error::AppError;

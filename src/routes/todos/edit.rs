@@ -4,13 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::{back_to_list, format_date, ListQuery, ListState, TodoForm};
+use super::back_to_list;
+use super::form::TodoForm;
+use super::list_state::{ListQuery, ListState};
 use crate::auth::guard::CurrentUser;
-use crate::auth::validation::FieldErrors;
 use crate::db::{self, models::now, models::todo::Todo};
 use crate::error::AppError;
-use crate::routes::auth::see_other;
 use crate::state::State;
+use crate::web::form::{see_other, FieldErrors};
 use crate::web::page::render;
 
 #[derive(Serialize)]
@@ -42,16 +43,11 @@ pub async fn edit_form(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let todo = db::run(&state.pool, move |conn| {
-        Todo::find_for_user(conn, user.id, id)?.ok_or(AppError::NotFound)
-    })
-    .await?;
-    let form = TodoForm {
-        title: todo.title,
-        due: todo.due.map(format_date).unwrap_or_default(),
-    };
+    let todo = find_mine(&state, user.id, id).await?;
+    let form = TodoForm::of(todo.title, todo.due);
     render(
         &req,
+        &state,
         StatusCode::OK,
         "todos/edit.html",
         &edit_page(id, form, FieldErrors::new(), &query),
@@ -80,14 +76,11 @@ pub async fn update_todo(
         Ok(input) => input,
         Err(errors) => {
             // Someone else's id is a 404 here too, not a form.
-            let uid = user.id;
-            db::run(&state.pool, move |conn| {
-                Todo::find_for_user(conn, uid, id)?.ok_or(AppError::NotFound)
-            })
-            .await?;
+            find_mine(&state, user.id, id).await?;
             let page = edit_page(id, form, errors, &query);
             return render(
                 &req,
+                &state,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "todos/edit.html",
                 &page,
@@ -109,4 +102,12 @@ pub async fn update_todo(
         return Err(AppError::NotFound);
     }
     Ok(back_to_list(&req, query.spec(), "To-do saved."))
+}
+
+/// The user's to-do `id`; someone else's, or none, is a 404.
+async fn find_mine(state: &State, user_id: i64, id: i64) -> Result<Todo, AppError> {
+    db::run(&state.pool, move |conn| {
+        Todo::find_for_user(conn, user_id, id)?.ok_or(AppError::NotFound)
+    })
+    .await
 }

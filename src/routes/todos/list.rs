@@ -5,14 +5,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{format_date, Controls, ListQuery, ListState, TodoForm};
+use super::form::{format_date, TodoForm};
+use super::list_state::{Controls, ListQuery, ListState};
 use crate::auth::guard::CurrentUser;
-use crate::auth::validation::FieldErrors;
 use crate::db;
-use crate::db::models::todo::Filter;
-use crate::db::models::todo::{Counts, ListSpec, Todo, PAGE_SIZE};
+use crate::db::models::todo::{Counts, Filter, ListSpec, Todo, PAGE_SIZE};
 use crate::error::AppError;
 use crate::state::State;
+use crate::web::form::FieldErrors;
 use crate::web::page::render;
 
 #[derive(Serialize)]
@@ -99,5 +99,5 @@ pub async fn render_list(
         form,
         errors,
     };
-    render(req, status, "todos/list.html", &page)
+    render(req, state, status, "todos/list.html", &page)
 }

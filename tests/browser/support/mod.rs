@@ -11,10 +11,7 @@ pub mod tools;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::common::{unique, TempDir};
-
-/// A password that passes the sign-up rules.
-pub const PASSWORD: &str = "vX9#qL2!mTq7";
+pub use crate::common::{unique, TempDir, PASSWORD};
 
 /// Where screenshots go: `TICKBOX_ARTIFACTS`, else `artifacts/browser` in the repository.
 pub fn artifacts_dir() -> PathBuf {
