@@ -87,6 +87,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io
         App::new()
             .app_data(state.clone())
             .app_data(form_config())
+            .app_data(path_config())
             .configure(routes::configure_sessionless)
             .service(
                 web::scope("")
@@ -131,6 +132,12 @@ fn session_middleware(
         .cookie_domain(None)
         .session_lifecycle(BrowserSession::default())
         .build()
+}
+
+/// A path segment that does not parse (`/todos/abc/edit`) names no page: the HTML
+/// 404, never the parser's message.
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
 }
 
 fn form_config() -> web::FormConfig {

@@ -8,4 +8,5 @@ pub mod error_pages;
 pub mod form;
 pub mod headers;
 pub mod page;
+pub mod query;
 pub mod theme;

@@ -379,3 +379,47 @@ async fn every_post_form_and_every_button_carry_the_csrf_token() {
         }
     }
 }
+
+#[tokio::test]
+async fn unparsable_ids_get_the_html_404_and_repeated_query_keys_the_first_value() {
+    let app = spawn_app().await;
+    app.register("pathy").await;
+    let token = app.csrf_token().await;
+    for path in [
+        "/todos/abc/edit",
+        "/todos/99999999999999999999",
+        "/todos/1.5/edit",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            header(res.headers(), "content-type").starts_with("text/html"),
+            "{path}"
+        );
+        let html = res.text().await.unwrap();
+        assert!(!html.contains("parse"), "{path}: {html}");
+    }
+    for path in ["/todos/abc/toggle", "/todos/-/delete", "/todos/abc"] {
+        let res = app.post(path, &[("csrf_token", &token)]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(!res.text().await.unwrap().contains("parse"), "{path}");
+    }
+    let res = app
+        .get("/todos?filter=completed&filter=active&sort=title&sort=x&page=1&page=2")
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"aria-current="true">Completed</a>"#),
+        "{html}"
+    );
+    let anon = app.new_browser();
+    let res = anon
+        .get("/login?next=%2Ftodos%3Fpage%3D2&next=%2Fevil")
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"value="/todos?page=2""#), "{html}");
+    let res = anon.get("/register?next=a&next=b").await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

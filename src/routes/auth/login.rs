@@ -13,6 +13,7 @@ use crate::state::{AppState, State};
 use crate::web::client::ClientInfo;
 use crate::web::form::see_other;
 use crate::web::page::{render, render_with, Layout};
+use crate::web::query::Query;
 use crate::web::theme::Theme;
 
 const WRONG_CREDENTIALS: &str = "Wrong credentials. Please try again.";
@@ -52,9 +53,9 @@ impl LoginPage {
 pub async fn login_form(
     req: HttpRequest,
     state: State,
-    query: web::Query<NextQuery>,
+    query: Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let next = query.into_inner().next.unwrap_or_default();
+    let next = query.0.next.unwrap_or_default();
     let page = LoginPage {
         next_query: super::next_query(&next),
         next,

@@ -36,7 +36,8 @@ pub fn login_user(req: &HttpRequest, user: Account<'_>, remember: bool) -> Resul
 }
 
 /// `?next=…` on the log-in and sign-up forms.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
 pub struct NextQuery {
     next: Option<String>,
 }

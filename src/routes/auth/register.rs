@@ -14,6 +14,7 @@ use crate::session_state::{Level, TypedSession};
 use crate::state::{AppState, State};
 use crate::web::form::{see_other, FieldErrors};
 use crate::web::page::render;
+use crate::web::query::Query;
 use crate::web::theme::Theme;
 
 #[derive(Deserialize, Default)]
@@ -39,12 +40,12 @@ struct RegisterPage {
 pub async fn register_form(
     req: HttpRequest,
     state: State,
-    query: web::Query<NextQuery>,
+    query: Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     if CurrentUser::of(&req).is_some() {
         return Ok(see_other("/todos", None));
     }
-    let next = query.into_inner().next.unwrap_or_default();
+    let next = query.0.next.unwrap_or_default();
     let page = RegisterPage {
         next_query: super::next_query(&next),
         next,

@@ -10,13 +10,14 @@ use crate::db::models::todo::{ListSpec, Todo};
 use crate::db::{self, models::now, DbConnection};
 use crate::error::AppError;
 use crate::state::State;
+use crate::web::query::Query;
 
 pub async fn toggle_todo(
     req: HttpRequest,
     state: State,
     user: CurrentUser,
     id: web::Path<i64>,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let toggle = move |conn: &mut DbConnection| Todo::toggle(conn, user.id, id, now());
@@ -28,7 +29,7 @@ pub async fn delete_todo(
     state: State,
     user: CurrentUser,
     id: web::Path<i64>,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let delete = move |conn: &mut DbConnection| Todo::delete(conn, user.id, id);
@@ -55,7 +56,7 @@ pub async fn clear_completed(
     req: HttpRequest,
     state: State,
     user: CurrentUser,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let n = db::run(&state.pool, move |conn| {
         Ok(Todo::clear_completed(conn, user.id)?)

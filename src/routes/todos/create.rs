@@ -10,12 +10,13 @@ use crate::auth::guard::CurrentUser;
 use crate::db::{self, models::now, models::todo::NewTodo};
 use crate::error::AppError;
 use crate::state::State;
+use crate::web::query::Query;
 
 pub async fn create_todo(
     req: HttpRequest,
     state: State,
     user: CurrentUser,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
     form: web::Form<TodoForm>,
 ) -> Result<HttpResponse, AppError> {
     let spec = query.spec();

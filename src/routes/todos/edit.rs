@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::state::State;
 use crate::web::form::{see_other, FieldErrors};
 use crate::web::page::render;
+use crate::web::query::Query;
 
 #[derive(Serialize)]
 struct EditPage {
@@ -40,7 +41,7 @@ pub async fn edit_form(
     state: State,
     user: CurrentUser,
     id: web::Path<i64>,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let todo = find_mine(&state, user.id, id).await?;
@@ -57,7 +58,7 @@ pub async fn edit_form(
 /// `GET /todos/{id}`: the address a failed edit re-renders at. A theme switch or a
 /// reload there comes back with GET, so send the person to the edit form rather than
 /// answer 405 to a page they were just looking at.
-pub async fn show_todo(id: web::Path<i64>, query: web::Query<ListQuery>) -> HttpResponse {
+pub async fn show_todo(id: web::Path<i64>, query: Query<ListQuery>) -> HttpResponse {
     let query = ListState(query.spec()).query();
     see_other(&format!("/todos/{}/edit{query}", id.into_inner()), None)
 }
@@ -67,7 +68,7 @@ pub async fn update_todo(
     state: State,
     user: CurrentUser,
     id: web::Path<i64>,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
     form: web::Form<TodoForm>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();

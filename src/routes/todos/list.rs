@@ -1,7 +1,7 @@
 //! `GET /todos`: one page of the user's list, with counts and controls.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::state::State;
 use crate::web::form::FieldErrors;
 use crate::web::page::render;
+use crate::web::query::Query;
 
 #[derive(Serialize)]
 struct Item {
@@ -40,7 +41,7 @@ pub async fn list_todos(
     req: HttpRequest,
     state: State,
     user: CurrentUser,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let spec = query.spec();
     render_list(
