@@ -60,6 +60,31 @@ impl<'a> NewUser<'a> {
     }
 }
 
+/// Which of these values (each already valid, or `None` to skip it) another
+/// account has, ignoring case: sign-up names them next to the other errors.
+pub fn taken_values(
+    conn: &mut DbConnection,
+    username: Option<&str>,
+    email: Option<&str>,
+) -> QueryResult<Vec<Taken>> {
+    let username_key = username.map(str::to_lowercase);
+    let email_key = email.map(str::to_lowercase);
+    let mut taken = Vec::new();
+    if let Some(key) = &username_key {
+        let query = users::table.filter(users::username_key.eq(key));
+        if diesel::select(diesel::dsl::exists(query)).get_result(conn)? {
+            taken.push(Taken::Username);
+        }
+    }
+    if let Some(key) = &email_key {
+        let query = users::table.filter(users::email_key.eq(key));
+        if diesel::select(diesel::dsl::exists(query)).get_result(conn)? {
+            taken.push(Taken::Email);
+        }
+    }
+    Ok(taken)
+}
+
 /// The unique value a new account collided with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Taken {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::NextQuery;
 use crate::auth::guard::CurrentUser;
 use crate::auth::{next_url, validation};
-use crate::db::models::user::{NewUser, Taken};
+use crate::db::models::user::{self, NewUser, Taken};
 use crate::db::{self, request::begin_request_transaction};
 use crate::error::AppError;
 use crate::session_state::{Level, TypedSession};
@@ -62,6 +62,7 @@ pub async fn register(
     let form = form.into_inner();
     let mut page = RegisterPage::checked(&form);
     if !page.errors.is_empty() {
+        page.name_taken_values(&state).await?;
         return invalid(&req, &state, &page);
     }
     let hash = state.hasher.hash(form.password).await?;
@@ -73,6 +74,8 @@ pub async fn register(
         Ok(id) => id,
         Err(taken) => {
             page.errors.insert(taken.field(), taken_message(taken));
+            // The other value may be taken too: say so now, not on the next try.
+            page.name_taken_values(&state).await?;
             return invalid(&req, &state, &page);
         }
     };
@@ -103,6 +106,31 @@ impl RegisterPage {
             email,
             errors,
         }
+    }
+}
+
+impl RegisterPage {
+    /// Adds "already taken" to the username and email that pass their own rules
+    /// but belong to another account, so every bad field shows at once (SPEC §3).
+    async fn name_taken_values(&mut self, state: &AppState) -> Result<(), AppError> {
+        let unchecked = |field| !self.errors.contains_key(field);
+        let username = unchecked("username").then(|| self.username.clone());
+        let email = unchecked("email").then(|| self.email.clone());
+        if username.is_none() && email.is_none() {
+            return Ok(());
+        }
+        let taken = db::run(&state.pool, move |conn| {
+            Ok(user::taken_values(
+                conn,
+                username.as_deref(),
+                email.as_deref(),
+            )?)
+        })
+        .await?;
+        for value in taken {
+            self.errors.insert(value.field(), taken_message(value));
+        }
+        Ok(())
     }
 }
 

@@ -41,6 +41,34 @@ async fn registration_logs_in_and_welcomes_and_duplicates_are_reported_ignoring_
 }
 
 #[tokio::test]
+async fn taken_values_are_reported_together_with_every_other_bad_field() {
+    let app = spawn_app().await;
+    app.register("carol").await;
+    let other = app.new_browser();
+    // Both values taken, and the confirmation wrong: three errors in one answer.
+    let (status, html) = sign_up(&other, "Carol", "CAROL@example.com", PASSWORD, "nope").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        field_errors(&html),
+        vec!["username", "email", "password_confirm"]
+    );
+    assert!(html.contains("This username is already taken."), "{html}");
+    assert!(
+        html.contains("This email address is already taken."),
+        "{html}"
+    );
+    // Both taken and everything else right: both named at once.
+    let (status, html) = sign_up(&other, "carol", "carol@example.com", PASSWORD, PASSWORD).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_errors(&html), vec!["username", "email"]);
+    // A value that breaks its own rule gets that rule's message, not "taken".
+    let (status, html) = sign_up(&other, "carol", "not-an-email", "short", "short").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_errors(&html), vec!["username", "email", "password"]);
+    assert!(!html.contains("This email address is already taken."));
+}
+
+#[tokio::test]
 async fn racing_sign_ups_for_one_name_give_one_account_and_one_422() {
     let app = spawn_app().await;
     for round in 0..4 {
