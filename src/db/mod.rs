@@ -7,7 +7,7 @@ pub mod models;
 pub mod request;
 pub mod schema;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
@@ -31,11 +31,16 @@ pub type DbPool = Pool<Manager>;
 /// How long a request waits for a pooled connection before answering 503.
 const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// A pooled connection plus whether it failed at the connection level and must
-/// not be handed out again.
+/// A connection idle this long is pinged before it is handed out: the database may
+/// have restarted meanwhile. One busy enough to come back sooner skips the round trip.
+const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
+
+/// A pooled connection, whether it failed at the connection level and must not be
+/// handed out again, and since when it has been idle in the pool.
 pub struct Conn {
     inner: DbConnection,
     broken: bool,
+    idle_since: Instant,
 }
 
 /// r2d2 manager that picks the backend by URL scheme.
@@ -122,16 +127,25 @@ impl ManageConnection for Manager {
         Manager::connect(self).map(|inner| Conn {
             inner,
             broken: false,
+            idle_since: Instant::now(),
         })
     }
 
+    /// At check-out. A connection that went stale (a database restart, a proxy's idle
+    /// cut) fails its ping here and r2d2 hands out another one, so the request does not
+    /// fail on it.
     fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectionError> {
+        if conn.idle_since.elapsed() < PING_WHEN_IDLE {
+            return Ok(());
+        }
         conn.inner
             .ping()
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
+    /// At check-in: the moment the connection starts to idle.
     fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.idle_since = Instant::now();
         conn.broken || conn.inner.is_broken()
     }
 }
@@ -143,8 +157,9 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> DbPool {
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(CHECKOUT_TIMEOUT)
-        // No ping per checkout: a connection that fails is marked broken by `run` instead.
-        .test_on_check_out(false)
+        // `is_valid` pings only connections that idled (PING_WHEN_IDLE); one that fails
+        // mid-request is marked broken by `run` instead.
+        .test_on_check_out(true)
         .build_unchecked(Manager::new(url.clone()))
 }
 

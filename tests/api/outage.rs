@@ -127,3 +127,42 @@ async fn pages_answer_503_while_postgres_is_down_and_recover_without_a_restart()
         "the acknowledged write survived, the refused one did not land"
     );
 }
+
+// A restart: every pooled connection dies while the app is idle, the database is back
+// a moment later, and the first requests after it must not pay for the dead ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_request_fails_on_a_connection_that_went_stale_while_postgres_restarted() {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        eprintln!("skipped: this test needs TEST_DATABASE_URL (PostgreSQL); CI runs it");
+        return;
+    };
+    let url: reqwest::Url = admin_url.parse().unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let relay = Relay::start(target).await;
+    let app = spawn_app_with(Settings {
+        database_port: Some(relay.port),
+        ..Default::default()
+    })
+    .await;
+    app.register("erin").await;
+    app.add_todo("still here", "").await;
+    // Fill the pool (4 connections): parallel pages each hold one.
+    let pages = (0..8).map(|_| app.get("/todos"));
+    for res in futures_util::future::join_all(pages).await {
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
+    relay.cut();
+    // The restart itself: the database is away for a while, then accepts again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    relay.restore();
+
+    for n in 0..12 {
+        let res = app.get("/todos").await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "request {n} after the restart"
+        );
+    }
+}
