@@ -6,8 +6,11 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
+use crate::server::HideClientMistakes;
 use crate::web::client::ClientInfo;
 
 /// `RUST_LOG` (default `info`) filters; output goes to stderr.
@@ -19,6 +22,8 @@ pub fn init() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
+        .finish()
+        .with(HideClientMistakes)
         .try_init();
 }
 

@@ -5,7 +5,10 @@
 //!
 //! TLS, HTTP/2 and compression are the reverse proxy's job (README, Deploying).
 
+mod client_mistakes;
 pub mod connection;
+
+pub use client_mistakes::HideClientMistakes;
 
 use std::fmt;
 use std::net::TcpListener;

@@ -605,3 +605,31 @@ async fn one_log_line_per_request_and_no_secrets_in_the_log() {
         "no terminal colour codes in a log file"
     );
 }
+
+#[test]
+fn a_clients_malformed_request_gets_its_400_and_no_error_line() {
+    let db = TestDb::new();
+    let dir = TempDir::new("cli");
+    let mut server = start_server(&dir, &db.url, Stdio::piped());
+    for raw in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        b"GET /\x01 HTTP/1.1\r\n\r\n",
+    ] {
+        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        s.write_all(raw).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+    }
+    server.signal("-TERM");
+    assert_eq!(server.child.wait().unwrap().code(), Some(0));
+    let mut log = String::new();
+    let mut stderr = server.child.stderr.take().unwrap();
+    stderr.read_to_string(&mut log).unwrap();
+    assert!(log.contains("INFO"), "the log was read: {log}");
+    assert!(
+        !log.contains("ERROR"),
+        "a client's mistake is not our error:\n{log}"
+    );
+}
