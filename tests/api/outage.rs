@@ -60,6 +60,20 @@ impl Relay {
     }
 }
 
+/// On PostgreSQL only: an app whose every database connection goes through a relay.
+async fn spawn_behind_relay() -> Option<(Relay, TestApp)> {
+    let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
+    let url: reqwest::Url = admin_url.parse().unwrap();
+    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let relay = Relay::start(target).await;
+    let app = spawn_app_with(Settings {
+        database_port: Some(relay.port),
+        ..Default::default()
+    })
+    .await;
+    Some((relay, app))
+}
+
 /// Polls `path` until it answers `want`, for at most `limit`.
 async fn wait_for(app: &TestApp, path: &str, want: StatusCode, limit: Duration) -> Duration {
     let start = Instant::now();
@@ -79,19 +93,10 @@ async fn wait_for(app: &TestApp, path: &str, want: StatusCode, limit: Duration) 
 // Multi-threaded: the server's start-up blocks on migrations that travel through the relay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_answer_503_while_postgres_is_down_and_recover_without_a_restart() {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+    let Some((relay, app)) = spawn_behind_relay().await else {
         eprintln!("skipped: this test needs TEST_DATABASE_URL (PostgreSQL); CI runs it");
         return;
     };
-    // Route the app's connections through the relay.
-    let url: reqwest::Url = admin_url.parse().unwrap();
-    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let relay = Relay::start(target).await;
-    let app = spawn_app_with(Settings {
-        database_port: Some(relay.port),
-        ..Default::default()
-    })
-    .await;
     app.register("dora").await;
     let todo = app.add_todo("survive the outage", "").await;
     let token = app.csrf_token().await;
@@ -132,18 +137,10 @@ async fn pages_answer_503_while_postgres_is_down_and_recover_without_a_restart()
 // a moment later, and the first requests after it must not pay for the dead ones.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_request_fails_on_a_connection_that_went_stale_while_postgres_restarted() {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+    let Some((relay, app)) = spawn_behind_relay().await else {
         eprintln!("skipped: this test needs TEST_DATABASE_URL (PostgreSQL); CI runs it");
         return;
     };
-    let url: reqwest::Url = admin_url.parse().unwrap();
-    let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let relay = Relay::start(target).await;
-    let app = spawn_app_with(Settings {
-        database_port: Some(relay.port),
-        ..Default::default()
-    })
-    .await;
     app.register("erin").await;
     app.add_todo("still here", "").await;
     // Fill the pool (4 connections): parallel pages each hold one.
