@@ -1,6 +1,5 @@
-//! Authentication: passwords, server-side sessions, `login_required`, CSRF, throttling.
+//! Authentication: passwords, server-side sessions, `login_required`, throttling.
 
-pub mod csrf;
 pub mod guard;
 pub mod next_url;
 pub mod password;

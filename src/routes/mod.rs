@@ -19,10 +19,10 @@ mod todos;
 use actix_web::middleware::from_fn;
 use actix_web::{guard, web, FromRequest, Handler, Responder, Route};
 
-use crate::auth::{csrf, guard::login_required};
+use crate::auth::guard::login_required;
 use crate::error::AppError;
-use crate::web::assets;
 use crate::web::headers::method_not_allowed as allow;
+use crate::web::{assets, csrf};
 
 /// Probes and assets: they never touch the session, so `/healthz` stays 200 and
 /// static files stay cheap while the database (which holds sessions) is away.

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod body;
 pub mod client;
 pub mod cookies;
+pub mod csrf;
 pub mod error_pages;
 pub mod form;
 pub mod headers;

@@ -1,14 +1,14 @@
 //! CSRF protection: a token tied to the session, checked on every POST route before
 //! its handler runs, and after the method has been matched (SPEC §2: method, then
-//! CSRF, then log-in). The body has already been read whole by [`crate::web::body`].
+//! CSRF, then log-in). The body has already been read whole by [`super::body`].
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 
+use super::body::Body;
 use crate::error::{AppError, CsrfFailure};
 use crate::session_state::TypedSession;
-use crate::web::body::Body;
 
 /// The form field.
 pub const FIELD: &str = "csrf_token";
