@@ -1,0 +1,5 @@
+//! Operating it (SPEC §11): metrics on their own port, request ids and JSON logs,
+//! backups of the embedded database.
+
+mod logs;
+mod metrics;
