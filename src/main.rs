@@ -34,7 +34,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tickbox::telemetry::report_failure(log_format, &e);
-            ExitCode::FAILURE
+            // A command that cannot work with this configuration: like bad configuration.
+            match e.downcast_ref::<tickbox::cli::Unsupported>() {
+                Some(_) => ExitCode::from(2),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -111,7 +111,7 @@ fn help_and_version_are_usual() {
     );
     let out = tickbox(&dir, &[]).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for command in ["serve", "migrate", "create-user", "set-password"] {
+    for command in ["serve", "migrate", "create-user", "set-password", "backup"] {
         assert!(help.contains(command), "{help}");
     }
 }
