@@ -166,15 +166,19 @@ impl Metrics {
     pub fn request(&self, route: &str, method: &Method, status: StatusCode, took: Duration) {
         let Some(inner) = &self.0 else { return };
         let key = (intern(route), method_label(method), status.as_u16());
-        let found = inner
+        let record = |(count, duration): &(Counter, Histogram)| {
+            count.increment(1);
+            duration.record(took.as_secs_f64());
+        };
+        let known = inner
             .requests
             .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-            .map(|(c, h)| (c.clone(), h.clone()));
-        let (count, duration) = found.unwrap_or_else(|| inner.register_request(key));
-        count.increment(1);
-        duration.record(took.as_secs_f64());
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(handles) = known.get(&key) {
+            return record(handles);
+        }
+        drop(known);
+        record(&inner.register_request(key));
     }
 
     pub fn login(&self, outcome: LoginOutcome) {
