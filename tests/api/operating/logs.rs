@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::process::{Command, Stdio};
 
+use diesel::{Connection, RunQueryDsl};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -159,5 +160,66 @@ async fn json_logs_carry_the_request_id_and_no_secret_of_a_whole_journey() {
             .iter()
             .any(|l| l["message"] == "query" && l["span"]["request_id"] == added_id.as_str()),
         "no line inside request {added_id}:\n{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_failure_a_request_causes_is_logged_with_its_request_id() {
+    // PostgreSQL, so that the database can drop the server's connection mid-run.
+    let db = crate::common::TestDb::postgres_required();
+    let dir = TempDir::new("logs");
+    let mut server = start_server_with(
+        &dir,
+        &db.url,
+        Stdio::piped(),
+        &[
+            ("BCRYPT_COST", "4"),
+            ("LOG_FORMAT", "json"),
+            ("DATABASE_POOL_SIZE", "1"),
+        ],
+    );
+    let browser = Browser::new(&format!("http://127.0.0.1:{}", server.port));
+    browser.register("noor").await;
+    assert_eq!(browser.get("/todos").await.status(), StatusCode::OK);
+
+    // The database ends the pooled connection: the next request's session load fails.
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = diesel::PgConnection::establish(&db.url).unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .execute(&mut admin)
+    .unwrap();
+    let failed = browser.get("/todos").await;
+    assert_eq!(failed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let id = request_id(&failed);
+    assert!(is_uuid(&id), "the 503 carries its id too: {id:?}");
+
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let mut log = String::new();
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["level"] == "WARN" && l["span"]["request_id"] == id.as_str()),
+        "no warning inside request {id}:\n{log}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["request_id"] == id.as_str() && l["status"] == 503),
+        "no request line for {id}:\n{log}"
     );
 }
