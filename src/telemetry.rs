@@ -112,8 +112,10 @@ pub async fn observe(
     let peer = req.peer_addr().map(|a| a.ip());
     let id = RequestId::choose(peer, req.headers().get(X_REQUEST_ID), &trusted);
     let method = req.method().clone();
-    // `%`: text lines show these bare (`route=/todos`), JSON as strings either way.
-    let span = tracing::info_span!("request", request_id = %id.as_str());
+    // At ERROR level, so the span is on whenever anything is logged (RUST_LOG=warn
+    // too): the id must reach every line the request causes. `%`: text lines show
+    // the value bare (`request_id=…`), JSON as a string either way.
+    let span = tracing::error_span!("request", request_id = %id.as_str());
     let res = next.call(req).instrument(span).await;
     let took = start.elapsed();
     let duration_ms = (took.as_secs_f64() * 10_000.0).round() / 10.0;
