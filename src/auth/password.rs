@@ -154,6 +154,27 @@ fn thread_cpu() -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::task::Poll;
+
+    #[actix_web::test]
+    async fn hashes_queued_for_a_permit_are_counted_until_they_get_one_or_give_up() {
+        let hasher = Hasher::new(4);
+        let every = hasher.permits.available_permits() as u32;
+        let held = Arc::clone(&hasher.permits)
+            .acquire_many_owned(every)
+            .await
+            .unwrap();
+        let mut queued = Box::pin(hasher.hash("some password".into()));
+        let pending = std::future::poll_fn(|cx| Poll::Ready(queued.as_mut().poll(cx).is_pending()));
+        assert!(pending.await);
+        assert_eq!(hasher.waiting(), 1);
+        drop(queued); // the request went away while it waited
+        assert_eq!(hasher.waiting(), 0);
+        drop(held);
+        hasher.hash("some password".into()).await.unwrap();
+        assert_eq!(hasher.waiting(), 0);
+    }
 
     #[test]
     fn the_cpu_clock_sees_the_work_of_a_hash() {
