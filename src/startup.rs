@@ -108,8 +108,9 @@ impl Application {
 }
 
 /// The HTTP server. Each request passes the middleware from the last `wrap` inwards:
-/// the connection guard's note, log line, security headers, client address, cookie
-/// policy, error pages, the whole body (read before the session, `web::body`); then,
+/// the connection guard's note, the request id (its log line and metrics on the way
+/// back), security headers, client address, cookie policy, error pages, the whole
+/// body (read before the session, `web::body`); then,
 /// for the pages, the request's database connection, session, identity, the
 /// remember-me note, no-store and the user; then routing (405 for a wrong method),
 /// and on the route the CSRF check and, where required, the log-in check.
