@@ -21,6 +21,8 @@
 #      PG_URL=postgres://postgres@127.0.0.1:5432  (a server where we may create databases)
 #      SHARED=../shared/bench  OUT=bench/results/latest.json  PARTS="a c d e f"
 #      NO_BUILD=1 to reuse existing binaries; TICKBOX_BIN=path to measure another build;
+#      METRICS=1 serves Prometheus metrics too (METRICS_BIND = port + 1000), to
+#      measure their cost: compare `PARTS=a` with and without it;
 #      LOAD_WAIT_S=600 LOAD_MAX=1 to wait first for a quiet machine.
 set -euo pipefail
 
@@ -114,7 +116,9 @@ wait_up() { # wait_up PORT PID
 }
 
 start_tickbox() { # start_tickbox PORT DATABASE_URL -> pid in $SERVER_PID
-  DATABASE_URL=$2 BIND=127.0.0.1:$1 SECRET_KEY=$SECRET BCRYPT_COST=12 RUST_LOG=info \
+  local metrics=()
+  [ -z "${METRICS:-}" ] || metrics=(METRICS_BIND=127.0.0.1:$(($1 + 1000)))
+  env "${metrics[@]}" DATABASE_URL=$2 BIND=127.0.0.1:$1 SECRET_KEY=$SECRET BCRYPT_COST=12 RUST_LOG=info \
     "$TICKBOX" serve > "$WORK/server-$1.log" 2>&1 &
   SERVER_PID=$!; PIDS+=($SERVER_PID)
   wait_up "$1" "$SERVER_PID"

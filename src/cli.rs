@@ -1,13 +1,15 @@
-//! The command line: `serve` (default), `migrate`, `create-user`, `set-password`.
+//! The command line: `serve` (default), `migrate`, `create-user`, `set-password`,
+//! `backup`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
 use crate::auth::validation;
-use crate::config::Config;
+use crate::config::{Config, DatabaseUrl};
 use crate::db::models::{session, user::NewUser, user::User};
 use crate::db::{self, DbConnection};
 use crate::startup::Application;
@@ -45,7 +47,18 @@ pub enum Command {
         #[arg(long)]
         username: String,
     },
+    /// Write a consistent copy of the SQLite database to PATH (which must not exist),
+    /// also while the server runs. For PostgreSQL use pg_dump.
+    Backup {
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
 }
+
+/// A command that cannot work with this configuration (`main` exits with status 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unsupported(pub String);
 
 pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
     match command {
@@ -96,6 +109,23 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             println!(
                 "password changed for {}; {ended} session(s) ended",
                 user.username
+            );
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let DatabaseUrl::Sqlite(source) = &config.database_url else {
+                return Err(Unsupported(
+                    "backup copies SQLite databases only; for PostgreSQL use pg_dump \
+                     (e.g. pg_dump --format=custom --file=tickbox.dump \"$DATABASE_URL\")"
+                        .into(),
+                )
+                .into());
+            };
+            let copied = db::backup::sqlite(source, &path)?;
+            println!(
+                "backup written to {} ({} bytes)",
+                path.display(),
+                copied.bytes
             );
             Ok(())
         }

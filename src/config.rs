@@ -79,6 +79,29 @@ impl TrustedProxies {
     }
 }
 
+/// How log lines are written to stderr (`LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl LogFormat {
+    fn parse(raw: Option<&str>) -> Result<Self, ConfigError> {
+        match raw.map(str::trim) {
+            None | Some("text") => Ok(Self::Text),
+            Some("json") => Ok(Self::Json),
+            Some(other) => Err(ConfigError {
+                var: "LOG_FORMAT",
+                reason: format!("{other:?} is not one of text, json"),
+            }),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: DatabaseUrl,
@@ -89,6 +112,9 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     pub cookie_secure: CookieSecure,
     pub pool_size: u32,
+    /// Where Prometheus metrics are served (`METRICS_BIND`); never on `bind`.
+    pub metrics_bind: Option<SocketAddr>,
+    pub log_format: LogFormat,
 }
 
 /// A configuration value that cannot be used; `Display` is the one line printed at start.
@@ -135,6 +161,9 @@ impl Config {
 
         let cookie_secure = CookieSecure::parse(get("COOKIE_SECURE").as_deref())?;
 
+        let metrics_bind = metrics_bind(get("METRICS_BIND"), bind)?;
+        let log_format = LogFormat::parse(get("LOG_FORMAT").as_deref())?;
+
         Ok(Self {
             database_url,
             bind,
@@ -143,6 +172,8 @@ impl Config {
             trusted_proxies,
             cookie_secure,
             pool_size,
+            metrics_bind,
+            log_format,
         })
     }
 
@@ -183,6 +214,28 @@ fn secret_key(raw: Option<String>) -> Result<Option<Vec<u8>>, ConfigError> {
         Some(raw) => Ok(Some(raw.into_bytes())),
         None => Ok(None),
     }
+}
+
+/// `METRICS_BIND`: an ADDRESS:PORT that cannot be (or collide with) `BIND`.
+fn metrics_bind(raw: Option<String>, bind: SocketAddr) -> Result<Option<SocketAddr>, ConfigError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let error = |reason: String| ConfigError {
+        var: "METRICS_BIND",
+        reason,
+    };
+    let addr: SocketAddr = raw
+        .trim()
+        .parse()
+        .map_err(|_| error(format!("{raw:?} is not an ADDRESS:PORT")))?;
+    // 0.0.0.0:8080 and 127.0.0.1:8080 cannot both be bound either.
+    let overlaps = addr.port() == bind.port()
+        && (addr.ip() == bind.ip() || addr.ip().is_unspecified() || bind.ip().is_unspecified());
+    if addr == bind || (overlaps && addr.port() != 0) {
+        return Err(error(format!(
+            "{addr} is BIND's address; metrics need an address of their own"
+        )));
+    }
+    Ok(Some(addr))
 }
 
 impl CookieSecure {
@@ -236,6 +289,17 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!((c.bcrypt_cost, c.cookie_secure), (12, CookieSecure::Auto));
         assert!(c.secret_key.is_none());
+        assert_eq!((c.metrics_bind, c.log_format), (None, LogFormat::Text));
+    }
+
+    #[test]
+    fn metrics_get_their_own_address_and_logs_may_be_json() {
+        let c = config(&[("METRICS_BIND", " 127.0.0.1:9464 "), ("LOG_FORMAT", "json")]).unwrap();
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(c.log_format, LogFormat::Json);
+        // Tests bind both to port 0: two different random ports.
+        let c = config(&[("BIND", "127.0.0.1:0"), ("METRICS_BIND", "0.0.0.0:0")]).unwrap();
+        assert!(c.metrics_bind.is_some());
     }
 
     #[test]
@@ -250,6 +314,13 @@ mod tests {
             (&[("DATABASE_POOL_SIZE", "0")], "DATABASE_POOL_SIZE"),
             (&[("TRUSTED_PROXIES", "10.0.0.0/99")], "TRUSTED_PROXIES"),
             (&[("COOKIE_SECURE", "yes")], "COOKIE_SECURE"),
+            (&[("METRICS_BIND", "9090")], "METRICS_BIND"),
+            (&[("METRICS_BIND", "127.0.0.1:8080")], "METRICS_BIND"),
+            (
+                &[("BIND", "127.0.0.1:9000"), ("METRICS_BIND", "0.0.0.0:9000")],
+                "METRICS_BIND",
+            ),
+            (&[("LOG_FORMAT", "JSON lines")], "LOG_FORMAT"),
             (
                 &[
                     ("DATABASE_URL", "postgres://h/db"),

@@ -15,7 +15,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    tickbox::telemetry::init();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -28,11 +27,18 @@ fn main() -> ExitCode {
         eprintln!("tickbox: {e}");
         return ExitCode::from(2);
     }
+    // The configuration is read: from here on every line is in LOG_FORMAT.
+    let log_format = config.log_format;
+    tickbox::telemetry::init(log_format);
     match tickbox::cli::run(command, config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tickbox: {e:#}");
-            ExitCode::FAILURE
+            tickbox::telemetry::report_failure(log_format, &e);
+            // A command that cannot work with this configuration: like bad configuration.
+            match e.downcast_ref::<tickbox::cli::Unsupported>() {
+                Some(_) => ExitCode::from(2),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::auth::{guard, password::Hasher, session_store::DbSessionStore};
 use crate::config::{Config, CookieSecure, DatabaseUrl};
 use crate::db::{self, models, DbPool};
 use crate::error::AppError;
+use crate::monitoring::{Metrics, Sample};
 use crate::session_state;
 use crate::state::AppState;
 use crate::web::{body, client, cookies, error_pages, headers};
@@ -27,7 +28,9 @@ use crate::{routes, server, telemetry, templates};
 pub struct Application {
     server: Server,
     port: u16,
+    metrics_port: Option<u16>,
     pool: DbPool,
+    metrics: Metrics,
 }
 
 impl Application {
@@ -38,6 +41,17 @@ impl Application {
         Self::build_with_listener(config, listener)
     }
 
+    /// Binds `METRICS_BIND`, when set, for the metrics listener.
+    fn bind_metrics(config: &Config) -> anyhow::Result<Option<TcpListener>> {
+        config
+            .metrics_bind
+            .map(|addr| {
+                TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on {addr} (METRICS_BIND)"))
+            })
+            .transpose()
+    }
+
     pub fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
         let key = session_key(&config)?;
         // Before the pool opens connections: SQLite's switch to WAL wants the file alone.
@@ -45,45 +59,77 @@ impl Application {
         let pool = db::build_pool(&config.database_url, config.pool_size);
         let templates = templates::build().map_err(|e| anyhow::anyhow!("templates: {e:?}"))?;
         let port = listener.local_addr()?.port();
+        let metrics_listener = Self::bind_metrics(&config)?;
+        let metrics_port = match &metrics_listener {
+            Some(l) => Some(l.local_addr()?.port()),
+            None => None,
+        };
+        let metrics = match metrics_listener {
+            Some(_) => Metrics::enabled(),
+            None => Metrics::default(),
+        };
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             templates,
             hasher: Hasher::new(config.bcrypt_cost),
+            metrics: metrics.clone(),
             config,
         });
-        let server = serve(listener, state, key)?;
-        Ok(Self { server, port, pool })
+        let scrape = metrics_listener.map(|l| (l, scrape(&state)));
+        let server = serve(listener, scrape, state, key)?;
+        Ok(Self {
+            server,
+            port,
+            metrics_port,
+            pool,
+            metrics,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The port of the metrics listener, when `METRICS_BIND` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
     /// Serves until SIGTERM/SIGINT, then finishes in-flight requests (up to 30 s).
     /// The purge of expired rows runs beside it and stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purger = tokio::spawn(purge_regularly(self.pool));
+        let upkeep = tokio::spawn(self.metrics.upkeep_regularly());
         let served = self.server.await;
         purger.abort();
+        upkeep.abort();
         served
     }
 }
 
 /// The HTTP server. Each request passes the middleware from the last `wrap` inwards:
-/// the connection guard's note, log line, security headers, client address, cookie
-/// policy, error pages, the whole body (read before the session, `web::body`); then,
+/// the connection guard's note, the request id (its log line and metrics on the way
+/// back), security headers, client address, cookie policy, error pages, the whole
+/// body (read before the session, `web::body`); then,
 /// for the pages, the request's database connection, session, identity, the
 /// remember-me note, no-store and the user; then routing (405 for a wrong method),
 /// and on the route the CSRF check and, where required, the log-in check.
-fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    metrics: Option<(TcpListener, server::Scrape)>,
+    state: web::Data<AppState>,
+    key: Key,
+) -> std::io::Result<Server> {
     let cookie_secure = state.config.cookie_secure;
     let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
     let options = server::Options {
         max_body_bytes: body::MAX_BODY_BYTES,
+        metrics,
     };
     server::serve(listener, options, move || {
         let session = session_middleware(&state.pool, &key, cookie_secure);
         let (trusted_proxies, pages_state) = (Arc::clone(&trusted_proxies), state.clone());
+        let (observed_proxies, metrics) = (Arc::clone(&trusted_proxies), state.metrics.clone());
         App::new()
             .app_data(state.clone())
             .app_data(form_config())
@@ -111,8 +157,24 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io
                 client::attach(Arc::clone(&trusted_proxies), req, next)
             }))
             .wrap(headers::security())
-            .wrap(from_fn(telemetry::log_request))
+            .wrap(from_fn(move |req, next| {
+                telemetry::observe(Arc::clone(&observed_proxies), metrics.clone(), req, next)
+            }))
             .wrap(from_fn(server::track_request))
+    })
+}
+
+/// What `/metrics` shows: the recorded series, with the pool and hashing queue read
+/// at the moment of the scrape.
+fn scrape(state: &web::Data<AppState>) -> server::Scrape {
+    let state = state.clone();
+    Arc::new(move || {
+        let pool = state.pool.state();
+        state.metrics.render(Sample {
+            pool_connections: pool.connections,
+            pool_idle: pool.idle_connections,
+            hashes_waiting: state.hasher.waiting(),
+        })
     })
 }
 

@@ -1,6 +1,7 @@
 //! Password hashing with bcrypt, off the async workers and with bounded concurrency,
 //! so a burst of log-ins can neither stall other pages nor pile up unbounded work.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,8 @@ pub const MAX_PASSWORD_BYTES: usize = 72;
 pub struct Hasher {
     cost: u32,
     permits: Arc<Semaphore>,
+    /// Hashes waiting for a permit (tokio's semaphore does not say).
+    waiting: Arc<AtomicUsize>,
 }
 
 impl Hasher {
@@ -26,7 +29,13 @@ impl Hasher {
         Self {
             cost,
             permits: Arc::new(Semaphore::new(cores)),
+            waiting: Arc::default(),
         }
+    }
+
+    /// How many hashes are queued for a permit right now (a metric, SPEC §11).
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
@@ -65,11 +74,15 @@ impl Hasher {
         f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
         // Waiting here gives the request's kept connection back (db::request).
+        let queued = Queued::join(&self.waiting);
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
             .map_err(AppError::internal)?;
+        drop(queued);
+        let span = tracing::Span::current();
         let (result, cpu) = actix_web::web::block(move || {
+            let _request = span.enter();
             let start = CpuClock::start();
             let result = f();
             (result, start.elapsed())
@@ -85,6 +98,23 @@ impl Hasher {
             drop(permit);
         });
         result
+    }
+}
+
+/// One place in the hashing queue, left when dropped (also if the request goes away
+/// while it waits).
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn join(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Self(waiting)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -124,6 +154,27 @@ fn thread_cpu() -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::task::Poll;
+
+    #[actix_web::test]
+    async fn hashes_queued_for_a_permit_are_counted_until_they_get_one_or_give_up() {
+        let hasher = Hasher::new(4);
+        let every = hasher.permits.available_permits() as u32;
+        let held = Arc::clone(&hasher.permits)
+            .acquire_many_owned(every)
+            .await
+            .unwrap();
+        let mut queued = Box::pin(hasher.hash("some password".into()));
+        let pending = std::future::poll_fn(|cx| Poll::Ready(queued.as_mut().poll(cx).is_pending()));
+        assert!(pending.await);
+        assert_eq!(hasher.waiting(), 1);
+        drop(queued); // the request went away while it waited
+        assert_eq!(hasher.waiting(), 0);
+        drop(held);
+        hasher.hash("some password".into()).await.unwrap();
+        assert_eq!(hasher.waiting(), 0);
+    }
 
     #[test]
     fn the_cpu_clock_sees_the_work_of_a_hash() {

@@ -2,6 +2,7 @@
 //! handlers reach a connection only through [`run`] ([`request`] says how a request
 //! holds one); [`migrations`] applies the schema.
 
+pub mod backup;
 pub mod migrations;
 pub mod models;
 pub mod request;

@@ -162,7 +162,9 @@ where
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    actix_web::web::block(f)
+    // The request's span goes along, so what a query logs carries its request id.
+    let span = tracing::Span::current();
+    actix_web::web::block(move || span.in_scope(f))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
 }

@@ -38,7 +38,13 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 pub struct Options {
     /// Bodies larger than this are refused (413), before `100 Continue` is sent.
     pub max_body_bytes: usize,
+    /// A second listener that answers only `GET /metrics` (`METRICS_BIND`), started
+    /// and stopped with the application's.
+    pub metrics: Option<(TcpListener, Scrape)>,
 }
+
+/// Renders the metrics exposition for one scrape.
+pub type Scrape = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// Serves `app` on `listener` until SIGTERM or SIGINT (both graceful, SPEC §2).
 pub fn serve<F, I, S, B>(listener: TcpListener, options: Options, app: F) -> std::io::Result<Server>
@@ -62,9 +68,16 @@ where
     };
     let local = listener.local_addr()?;
     let max_body = options.max_body_bytes;
-    Ok(Server::build()
+    let mut builder = Server::build()
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .shutdown_signal(signal)
+        .shutdown_signal(signal);
+    if let Some((listener, scrape)) = options.metrics {
+        let stopping = Arc::clone(&stopping);
+        builder = builder.listen("metrics", listener, move || {
+            metrics_service(Arc::clone(&stopping), Arc::clone(&scrape))
+        })?;
+    }
+    Ok(builder
         .listen("tickbox", listener, move || {
             let stopping = Arc::clone(&stopping);
             let accept = fn_service(move |io: TcpStream| {
@@ -89,6 +102,71 @@ where
             accept.and_then(http)
         })?
         .run())
+}
+
+/// The metrics listener: `GET /metrics` and nothing else, on guarded connections
+/// like the application's (head deadline, idle ones closed at the stop).
+fn metrics_service(
+    stopping: Arc<Stopping>,
+    scrape: Scrape,
+) -> impl ServiceFactory<TcpStream, Config = (), Response = (), Error = (), InitError = ()> {
+    let accept = fn_service(move |io: TcpStream| {
+        let guarded = Guarded::new(io, Arc::clone(&stopping), HEAD_TIMEOUT);
+        std::future::ready(Ok::<_, ()>((guarded, None)))
+    });
+    let http = HttpService::build()
+        .keep_alive(KeepAlive::Timeout(KEEP_ALIVE))
+        .client_request_timeout(HEAD_TIMEOUT)
+        .client_disconnect_timeout(DISCONNECT_TIMEOUT)
+        .on_connect_ext(|io: &Guarded<TcpStream>, data| {
+            data.insert(io.phase());
+        })
+        .h1(fn_service(move |req: Request| {
+            let phase = req.conn_data::<Arc<Phase>>().cloned();
+            if let Some(phase) = &phase {
+                phase.begin_request();
+            }
+            let mut res = scrape_response(&req, &scrape);
+            if let Some(phase) = phase {
+                phase.end_request();
+                if phase.stopping() {
+                    res.head_mut()
+                        .set_connection_type(actix_http::ConnectionType::Close);
+                }
+            }
+            std::future::ready(Ok::<_, std::convert::Infallible>(res))
+        }))
+        .map_err(|_| ());
+    accept.and_then(http)
+}
+
+fn scrape_response(req: &Request, scrape: &Scrape) -> Response<BoxBody> {
+    let text = |status, body: &'static str| {
+        Response::build(status)
+            .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+            .body(body)
+            .map_into_boxed_body()
+    };
+    if req.path() != "/metrics" {
+        return text(
+            StatusCode::NOT_FOUND,
+            "Not found: metrics are at /metrics.\n",
+        );
+    }
+    let method = req.method();
+    if method != actix_http::Method::GET && method != actix_http::Method::HEAD {
+        let mut res = text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.\n");
+        res.headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+        return res;
+    }
+    Response::build(StatusCode::OK)
+        .insert_header((
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        ))
+        .body(scrape())
+        .map_into_boxed_body()
 }
 
 /// SIGTERM and SIGINT alike start the graceful stop.

@@ -11,7 +11,7 @@ use crate::helpers::*;
 const BIN: &str = env!("CARGO_BIN_EXE_tickbox");
 
 /// The binary with a clean environment, run in an empty directory (no `.env`).
-fn tickbox(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
+pub(crate) fn tickbox(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .current_dir(dir)
@@ -50,6 +50,15 @@ fn bad_configuration_stops_with_one_line_naming_the_variable_and_status_2() {
         (&[("DATABASE_POOL_SIZE", "many")], "DATABASE_POOL_SIZE"),
         (&[("TRUSTED_PROXIES", "10.0.0.0/33")], "TRUSTED_PROXIES"),
         (&[("COOKIE_SECURE", "maybe")], "COOKIE_SECURE"),
+        (&[("METRICS_BIND", "metrics:9090")], "METRICS_BIND"),
+        (
+            &[
+                ("BIND", "127.0.0.1:9464"),
+                ("METRICS_BIND", "127.0.0.1:9464"),
+            ],
+            "METRICS_BIND",
+        ),
+        (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
         (
             &[("DATABASE_URL", "postgres://postgres@127.0.0.1/x")],
             "SECRET_KEY",
@@ -102,7 +111,7 @@ fn help_and_version_are_usual() {
     );
     let out = tickbox(&dir, &[]).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for command in ["serve", "migrate", "create-user", "set-password"] {
+    for command in ["serve", "migrate", "create-user", "set-password", "backup"] {
         assert!(help.contains(command), "{help}");
     }
 }
@@ -346,9 +355,9 @@ fn sqlite_connections_cut_the_wal_back_after_a_checkpoint() {
     );
 }
 
-struct Server {
-    child: Child,
-    port: u16,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
 }
 
 impl Server {
@@ -385,7 +394,7 @@ fn start_server(dir: &std::path::Path, db_url: &str, stderr: Stdio) -> Server {
     start_server_with(dir, db_url, stderr, &[("BCRYPT_COST", "4")])
 }
 
-fn start_server_with(
+pub(crate) fn start_server_with(
     dir: &std::path::Path,
     db_url: &str,
     stderr: Stdio,
@@ -572,20 +581,20 @@ async fn one_log_line_per_request_and_no_secrets_in_the_log() {
     // healthz (start-up probe), GET+POST /login and POST /register, …: each one line.
     assert!(
         requests.iter().any(|l| l.contains("method=POST")
-            && l.contains("path=/register")
+            && l.contains("route=/register")
             && l.contains("status=303")),
         "{log}"
     );
     assert!(
-        requests
-            .iter()
-            .any(|l| l.contains("path=/todos") && l.contains("status=200") && l.contains("ms=")),
+        requests.iter().any(|l| l.contains("route=/todos ")
+            && l.contains("status=200")
+            && l.contains("duration_ms=")),
         "{log}"
     );
     assert!(
         requests
             .iter()
-            .any(|l| l.contains("path=/login") && l.contains("status=401")),
+            .any(|l| l.contains("route=/login ") && l.contains("status=401")),
         "{log}"
     );
     for secret in [

@@ -21,6 +21,8 @@ pub const SECRET_KEY: &str = "test-secret-key-test-secret-key-test-secret-key-te
 pub struct TestApp {
     pub browser: Browser,
     pub db: TestDb,
+    /// `http://127.0.0.1:PORT` of the metrics listener, when `METRICS_BIND` was set.
+    pub metrics_address: Option<String>,
 }
 
 impl std::ops::Deref for TestApp {
@@ -76,10 +78,12 @@ pub async fn spawn_app_with(mut settings: Settings) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let app = Application::build_with_listener(config, listener).expect("build the application");
     let port = app.port();
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     tokio::spawn(app.run_until_stopped());
     TestApp {
         browser: Browser::new(&format!("http://127.0.0.1:{port}")),
         db,
+        metrics_address,
     }
 }
 

@@ -9,6 +9,7 @@ mod connections;
 mod foundation;
 mod helpers;
 mod models;
+mod operating;
 mod outage;
 mod revocation;
 mod sessions;

@@ -47,6 +47,18 @@ async fn through_nginx_cookies_are_secure_and_redirects_stay_on_https() {
         .send()
         .await
         .expect("GET /login");
+    // nginx's $request_id reaches tickbox, which keeps it from a trusted proxy:
+    // the same id in the response and in tickbox's line for the request.
+    let id = header(&res, "x-request-id");
+    assert!(
+        id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()),
+        "nginx's request id, not tickbox's own: {id:?}"
+    );
+    assert!(
+        app.log().contains(&format!("request_id={id}")),
+        "{}",
+        app.log()
+    );
     let cookies = set_cookies(&res);
     let session = cookies
         .iter()

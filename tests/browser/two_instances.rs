@@ -13,7 +13,7 @@ use crate::support::tickbox::Tickbox;
 fn lists_served(app: &Tickbox) -> usize {
     app.log()
         .lines()
-        .filter(|l| l.contains("path=/todos ") && l.contains("status=200"))
+        .filter(|l| l.contains("route=/todos ") && l.contains("status=200"))
         .count()
 }
 

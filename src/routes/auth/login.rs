@@ -8,6 +8,7 @@ use super::NextQuery;
 use crate::auth::{next_url, throttle};
 use crate::db::{self, models::user::User};
 use crate::error::AppError;
+use crate::monitoring::LoginOutcome;
 use crate::session_state::{Flash, Level, TypedSession};
 use crate::state::{AppState, State};
 use crate::web::client::ClientInfo;
@@ -74,9 +75,13 @@ pub async fn login(
     let attempt = Attempt::count(&state, &form.login, ClientInfo::of(&req).ip_text()).await?;
     let attempt = match attempt {
         Ok(attempt) => attempt,
-        Err(seconds) => return throttled(&req, &state, page, seconds),
+        Err(seconds) => {
+            state.metrics.login(LoginOutcome::Throttled);
+            return throttled(&req, &state, page, seconds);
+        }
     };
     let Some(user) = attempt.check_password(&state, form.password).await? else {
+        state.metrics.login(LoginOutcome::Failure);
         return wrong_credentials(&req, &state, &page);
     };
     let account = super::Account {
@@ -89,6 +94,7 @@ pub async fn login(
     let next = (!form.next.is_empty()).then_some(form.next.as_str());
     // At log-in the account's saved theme wins over the visitor's.
     let theme = Theme::parse(&user.theme).unwrap_or_default();
+    state.metrics.login(LoginOutcome::Success);
     Ok(see_other(&next_url::after_login(next), Some(theme)))
 }
 
