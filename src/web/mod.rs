@@ -8,4 +8,6 @@ pub mod error_pages;
 pub mod form;
 pub mod headers;
 pub mod page;
+pub mod relative_time;
 pub mod theme;
+pub mod user_agent;
