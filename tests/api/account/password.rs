@@ -240,3 +240,58 @@ async fn wrong_passwords_on_the_account_forms_count_toward_the_log_in_throttle()
     assert_eq!(password_version(&app, "ida"), 0, "nothing changed");
     assert!(logged_in(&app).await);
 }
+
+#[tokio::test]
+async fn a_password_changed_while_the_current_one_is_checked_changes_and_deletes_nothing() {
+    let app = spawn_app().await;
+    app.register("jane").await;
+    app.add_todo("still here", "").await;
+    let other = second_browser(&app, "jane", false).await;
+    let hash = |app: &TestApp| {
+        with_db(app, |conn| {
+            users::table
+                .select(users::password_hash)
+                .first::<String>(conn)
+        })
+    };
+    let before = hash(&app);
+    // The attempt is counted before the hash starts: the change lands during the hash.
+    with_db(&app, |conn| {
+        crate::revocation::trigger(
+            conn,
+            "INSERT",
+            "login_failures",
+            "UPDATE users SET password_version = password_version + 1",
+        )
+    });
+
+    let res = app
+        .post(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", NEW),
+                ("new_password_confirm", NEW),
+                ("logout_others", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        field_errors(&res.text().await.unwrap()),
+        ["current_password"]
+    );
+    assert_eq!(hash(&app), before, "the password did not change");
+    assert!(logged_in(&other).await, "no other session ended");
+
+    let res = app.post("/account/delete", &[("password", PASSWORD)]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_errors(&res.text().await.unwrap()), ["password"]);
+    let html = app.get("/todos").await.text().await.unwrap();
+    assert_eq!(
+        todo_items(&html).len(),
+        1,
+        "the account and its to-dos are there"
+    );
+    assert!(logged_in(&other).await);
+}
