@@ -125,7 +125,7 @@ async fn a_person_ends_another_browsers_session_changes_the_password_and_leaves(
         .await;
     first.wait_for_path("/").await;
     first
-        .expect_flash("success", "Your account has been deleted.")
+        .expect_flash("info", "Your account has been deleted.")
         .await;
     assert!(first.body_text().await.contains("Hello, Anonymous!"));
     assert!(
@@ -222,7 +222,7 @@ async fn the_account_page_works_with_the_keyboard_alone() {
     browser.press_and_load(Key::Enter).await;
     browser.wait_for_path("/").await;
     browser
-        .expect_flash("success", "Your account has been deleted.")
+        .expect_flash("info", "Your account has been deleted.")
         .await;
     browser.close().await;
 }

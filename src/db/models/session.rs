@@ -227,3 +227,25 @@ pub fn list_for_user(
 pub fn purge_expired(conn: &mut DbConnection, now: PrimitiveDateTime) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_handles_are_random_hex_and_nothing_else_passes_for_one() {
+        let (a, b) = (new_public_id(), new_public_id());
+        assert_ne!(a, b);
+        assert!(is_public_id(&a) && is_public_id(&b));
+        for bad in [
+            "",
+            "nope",
+            &a.to_uppercase(),
+            &format!("{a}0"),
+            &a[1..],
+            "\0",
+        ] {
+            assert!(!is_public_id(bad), "{bad:?}");
+        }
+    }
+}

@@ -51,7 +51,8 @@ pub async fn delete_account(
     }
     let session = TypedSession::of(&req);
     session.log_out(identity)?;
-    session.push_flash(Level::Success, "Your account has been deleted.");
+    // `info`: the level SPEC §6 gives this message.
+    session.push_flash(Level::Info, "Your account has been deleted.");
     Ok(see_other("/", None))
 }
 

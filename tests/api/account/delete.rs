@@ -78,7 +78,7 @@ async fn the_right_password_deletes_everything_and_frees_the_name() {
     assert_eq!(
         flashes(&html),
         [(
-            "success".to_owned(),
+            "info".to_owned(),
             "Your account has been deleted.".to_owned()
         )]
     );
