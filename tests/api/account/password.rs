@@ -295,3 +295,32 @@ async fn a_password_changed_while_the_current_one_is_checked_changes_and_deletes
     );
     assert!(logged_in(&other).await);
 }
+
+#[tokio::test]
+async fn a_remembered_session_keeps_its_lifetime_through_a_change() {
+    use tickbox::db::schema::sessions;
+    let app = spawn_app().await;
+    app.register("kira").await;
+    let remembered = second_browser(&app, "kira", true).await;
+    let handle = own_session(&remembered).await.id;
+    let expires = |app: &TestApp| {
+        let handle = handle.clone();
+        with_db(app, move |conn| {
+            sessions::table
+                .filter(sessions::public_id.eq(handle))
+                .select(sessions::expires_at)
+                .first::<time::PrimitiveDateTime>(conn)
+        })
+    };
+    let before = expires(&app);
+
+    let res = change(&remembered, PASSWORD, NEW, NEW).await;
+    assert_redirect_to(&res, "/account");
+    let cookie = set_cookies(&res)
+        .into_iter()
+        .find(|c| c.starts_with("tickbox_session="))
+        .expect("the renewed session cookie");
+    assert!(cookie.contains("Max-Age=2592000"), "{cookie}");
+    assert_eq!(expires(&app), before, "30 days from the log-in, as before");
+    assert_eq!(own_session(&remembered).await.id, handle);
+}
