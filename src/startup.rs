@@ -73,8 +73,9 @@ impl Application {
 /// the connection guard's note, log line, security headers, client address, cookie
 /// policy, error pages, the whole body (read before the session, `web::body`); then,
 /// for the pages, the request's database connection, session, identity, the
-/// remember-me note, no-store and the user; then routing (405 for a wrong method),
-/// and on the route the CSRF check and, where required, the log-in check.
+/// remember-me note, no-store, the user and its session's latest address; then
+/// routing (405 for a wrong method), and on the route the CSRF check and, where
+/// required, the log-in check.
 fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io::Result<Server> {
     let cookie_secure = state.config.cookie_secure;
     let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
@@ -92,6 +93,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io
                 web::scope("")
                     .configure(routes::configure_pages)
                     .default_service(web::to(routes::not_found))
+                    .wrap(from_fn(client::note_session_address))
                     .wrap(from_fn(guard::resolve_user))
                     .wrap(from_fn(headers::no_store_for_users))
                     .wrap(from_fn(cookies::note_remembered))

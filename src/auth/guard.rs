@@ -11,7 +11,6 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use crate::error::AppError;
 use crate::session_state::{Level, TypedSession};
-use crate::web::client::ClientInfo;
 
 /// The logged-in user, as the session says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,8 +29,7 @@ impl CurrentUser {
 }
 
 /// Middleware inside the identity layer: resolves the user once per request, for
-/// [`CurrentUser::of`] and the extractor, and notes the address a logged-in session's
-/// latest request came from (the account page lists it).
+/// [`CurrentUser::of`] and the extractor.
 pub async fn resolve_user(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -41,12 +39,6 @@ pub async fn resolve_user(
         let username = TypedSession::of(&req).username()?;
         Some(CurrentUser { id, username })
     });
-    if user.is_some() {
-        let ip = ClientInfo::of(req.request()).ip_text();
-        if let Err(e) = TypedSession::of(&req).note_client_ip(ip) {
-            tracing::warn!(error = %e, "could not note the session's address");
-        }
-    }
     req.extensions_mut().insert(user);
     next.call(req).await
 }
