@@ -36,6 +36,9 @@ mod keys {
     pub const FRESH_LOGIN: &str = "_fresh_login";
     /// One-shot note to the store: give this live session a new id. Never saved.
     pub const NEW_ID: &str = "_new_id";
+    /// The session row's public handle, put in by the store when it loads the row (the
+    /// column is its only copy). Never saved.
+    pub const PUBLIC_ID: &str = "_public_id";
 }
 
 /// At most this much of the User-Agent header is kept with the session.
@@ -71,6 +74,22 @@ impl TypedSession {
     /// The logged-in user's name (the id is actix-identity's to read).
     pub fn username(&self) -> Option<String> {
         self.0.get(keys::USERNAME).ok().flatten()
+    }
+
+    /// The public handle of this session's row (the account page's `data-id`); `None`
+    /// for an anonymous session, which has no row.
+    pub fn public_id(&self) -> Option<String> {
+        self.0.get(keys::PUBLIC_ID).ok().flatten()
+    }
+
+    /// Keeps the address of the session's latest request (SPEC §5 lists it): written
+    /// only when it changed, so reading pages from one place costs no write.
+    pub fn note_client_ip(&self, ip: String) -> Result<(), AppError> {
+        let known: Option<String> = self.0.get(keys::CLIENT_IP).ok().flatten();
+        if known.as_ref() != Some(&ip) {
+            self.0.insert(keys::CLIENT_IP, ip)?;
+        }
+        Ok(())
     }
 
     /// Whether the session was logged in with "remember me".
@@ -218,7 +237,9 @@ pub struct StoreNotes {
 }
 
 impl StoreNotes {
+    /// Takes the notes off `state`, and the public handle [`note_public_id`] put on it.
     pub fn take(state: &mut HashMap<String, String>) -> Self {
+        state.remove(keys::PUBLIC_ID);
         Self {
             fresh_login: state
                 .remove(keys::FRESH_LOGIN)
@@ -226,6 +247,13 @@ impl StoreNotes {
             new_id: state.remove(keys::NEW_ID).is_some(),
         }
     }
+}
+
+/// Puts a loaded row's public handle into its state, for [`TypedSession::public_id`].
+pub fn note_public_id(state: &mut HashMap<String, String>, public_id: &str) {
+    // A JSON string, as actix-session keeps every value.
+    let value = serde_json::Value::from(public_id).to_string();
+    state.insert(keys::PUBLIC_ID.to_owned(), value);
 }
 
 /// What survives of a session that ended while a request of it was under way: only

@@ -112,8 +112,9 @@ impl Application {
 /// back), security headers, client address, cookie policy, error pages, the whole
 /// body (read before the session, `web::body`); then,
 /// for the pages, the request's database connection, session, identity, the
-/// remember-me note, no-store and the user; then routing (405 for a wrong method),
-/// and on the route the CSRF check and, where required, the log-in check.
+/// remember-me note, no-store, the user and its session's latest address; then
+/// routing (405 for a wrong method), and on the route the CSRF check and, where
+/// required, the log-in check.
 fn serve(
     listener: TcpListener,
     metrics: Option<(TcpListener, server::Scrape)>,
@@ -139,6 +140,7 @@ fn serve(
                 web::scope("")
                     .configure(routes::configure_pages)
                     .default_service(web::to(routes::not_found))
+                    .wrap(from_fn(client::note_session_address))
                     .wrap(from_fn(guard::resolve_user))
                     .wrap(from_fn(headers::no_store_for_users))
                     .wrap(from_fn(cookies::note_remembered))

@@ -12,7 +12,8 @@
 //!   up anonymous, never with a new logged-in session.
 //!
 //! The row id is the SHA-256 of the session key, so the cookie value never reaches the
-//! database. Lifetimes are the store's own (actix-session has one global TTL): a
+//! database; the account page knows a row by its random public handle instead, which
+//! stays when the session gets a new id. Lifetimes are the store's own (actix-session has one global TTL): a
 //! remembered session lasts 30 days from log-in; any other ends after 12 idle hours,
 //! and 7 days after log-in in any case.
 
@@ -244,12 +245,13 @@ impl SessionStore for DbSessionStore {
         })
         .await
         .map_err(|e| LoadError::Other(other(e)))?;
-        match row {
-            None => Ok(None),
-            Some(row) => serde_json::from_str(&row.state)
-                .map(Some)
-                .map_err(|e| LoadError::Deserialization(e.into())),
-        }
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut state: State =
+            serde_json::from_str(&row.state).map_err(|e| LoadError::Deserialization(e.into()))?;
+        session_state::note_public_id(&mut state, &row.public_id);
+        Ok(Some(state))
     }
 
     async fn save(&self, state: State, _ttl: &CookieDuration) -> Result<SessionKey, SaveError> {

@@ -46,13 +46,16 @@ diesel::table! {
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         expires_at -> Timestamp,
+        /// A random handle for the account page (`data-id`, revoking): never the key
+        /// or `id`. Kept when the session gets a new id.
+        public_id -> Text,
     }
 }
 
 diesel::table! {
     login_failures (id) {
         id -> BigInt,
-        /// `account:<lower-cased login>` or `ip:<client address>`.
+        /// `user:<account id>`, `login:<lower-cased unknown login>` or `ip:<client address>`.
         key -> Text,
         created_at -> Timestamp,
     }

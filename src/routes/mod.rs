@@ -123,6 +123,26 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
                     .route(user_page(account::show_account))
                     .default_service(allow("GET, HEAD")),
             )
+            .service(
+                web::resource("/password")
+                    .route(user_form(account::change_password))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/sessions/revoke-others")
+                    .route(user_form(account::revoke_other_sessions))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/sessions/{id}/revoke")
+                    .route(user_form(account::revoke_session))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/delete")
+                    .route(user_form(account::delete_account))
+                    .default_service(allow("POST")),
+            )
             .default_service(web::to(not_found)),
     );
 }

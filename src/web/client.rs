@@ -13,7 +13,9 @@ use actix_web::http::header::HeaderMap;
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest};
 
+use crate::auth::guard::CurrentUser;
 use crate::config::TrustedProxies;
+use crate::session_state::TypedSession;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientInfo {
@@ -91,6 +93,22 @@ pub async fn attach(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let info = ClientInfo::resolve(req.peer_addr().map(|a| a.ip()), req.headers(), &trusted);
     req.extensions_mut().insert(info);
+    next.call(req).await
+}
+
+/// Middleware inside `auth::guard::resolve_user`: a logged-in session notes the
+/// address of its latest request (the account page lists it). The session is written
+/// only when the address changed, so reading pages from one place costs no write.
+pub async fn note_session_address(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if CurrentUser::of(req.request()).is_some() {
+        let ip = ClientInfo::of(req.request()).ip_text();
+        if let Err(e) = TypedSession::of(&req).note_client_ip(ip) {
+            tracing::warn!(error = %e, "could not note the session's address");
+        }
+    }
     next.call(req).await
 }
 

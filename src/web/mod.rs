@@ -10,4 +10,6 @@ pub mod form;
 pub mod headers;
 pub mod page;
 pub mod query;
+pub mod relative_time;
 pub mod theme;
+pub mod user_agent;

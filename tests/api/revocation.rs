@@ -17,7 +17,12 @@ use tickbox::db::DbConnection;
 use crate::helpers::*;
 
 /// Installs `AFTER <event> ON <table>` running `action` (one SQL statement) per row.
-fn trigger(conn: &mut DbConnection, event: &str, table: &str, action: &str) -> QueryResult<()> {
+pub(crate) fn trigger(
+    conn: &mut DbConnection,
+    event: &str,
+    table: &str,
+    action: &str,
+) -> QueryResult<()> {
     let name = format!("test_{}_{}", event.to_lowercase(), table);
     match conn {
         DbConnection::Pg(c) => c.batch_execute(&format!(

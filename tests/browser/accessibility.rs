@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::common::TestDb;
 use crate::support::browser::{Browser, Chromedriver, Profile};
 use crate::support::tickbox::Tickbox;
-use crate::support::tools;
+use crate::support::{http, tools, PASSWORD};
 
 /// Runs axe on the current page; returns its serious and critical violations.
 const RUN_AXE: &str = r#"
@@ -177,6 +177,93 @@ async fn every_page_has_no_serious_accessibility_violations_in_either_theme() {
         "axe did not catch an image without alt: {:?}",
         control.violations
     );
+    browser.close().await;
+
+    println!("axe-core checked {} page states:", audit.pages.len());
+    for page in &audit.pages {
+        println!("  {page}");
+    }
+    assert!(
+        audit.violations.is_empty(),
+        "{} serious or critical violations:\n{}",
+        audit.violations.len(),
+        audit.violations.join("\n")
+    );
+}
+
+/// The height of the whole page at `width` CSS pixels, for a screenshot of all of it.
+async fn page_height(browser: &Browser, width: u32) -> u32 {
+    browser.set_viewport(width, 800).await;
+    let height = browser
+        .client
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .expect("measure the page");
+    let height = height.as_u64().expect("a height");
+    u32::try_from(height.clamp(600, 4000)).expect("a small height")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_page_has_no_serious_violations_on_a_phone_or_a_desktop() {
+    let axe = tools::axe_source();
+    let db = TestDb::new();
+    let app = Tickbox::start(&db.url, &[]);
+    let driver = Chromedriver::start().await;
+    let profile = Profile::new();
+    let browser = Browser::open(&driver, &profile, &app.url()).await;
+    let mut audit = Audit {
+        axe,
+        pages: Vec::new(),
+        violations: Vec::new(),
+    };
+    browser.goto("/register").await;
+    browser.submit_sign_up("lea").await;
+    browser.wait_for_path("/todos").await;
+    // Another session, so the list has an End button.
+    let other = http::client(None, None);
+    let res = http::attempt_login(&other, &app.url(), "lea", PASSWORD, None).await;
+    assert_eq!(res.status(), 303);
+
+    for theme in ["light", "dark"] {
+        browser.goto("/account").await;
+        use_theme(&browser, theme).await;
+        for (width, height) in [(390, 844), (1280, 800)] {
+            browser.set_viewport(width, height).await;
+            audit
+                .check(&browser, &format!("account at {width} px"))
+                .await;
+        }
+        for (device, width) in [("phone", 390), ("desktop", 1280)] {
+            let height = page_height(&browser, width).await;
+            browser
+                .screenshot(&format!("account-{theme}-{device}"), width, height)
+                .await;
+        }
+        // Both forms showing their errors (two wrong passwords: under the throttle).
+        browser.fill("#current_password", "wrong-password").await;
+        browser.fill("#new_password", "short").await;
+        browser.fill("#new_password_confirm", "other").await;
+        browser
+            .click_and_load("form[action='/account/password'] button[type=submit]")
+            .await;
+        assert!(
+            browser
+                .exists(".field-error[data-field=new_password]")
+                .await
+        );
+        browser.fill("#password", "wrong-password").await;
+        browser
+            .click_and_load("form[action='/account/delete'] button[type=submit]")
+            .await;
+        assert!(browser.exists(".field-error[data-field=password]").await);
+        for (width, height) in [(390, 844), (1280, 800)] {
+            browser.set_viewport(width, height).await;
+            audit
+                .check(&browser, &format!("account with errors at {width} px"))
+                .await;
+        }
+        browser.set_viewport(1280, 800).await;
+    }
     browser.close().await;
 
     println!("axe-core checked {} page states:", audit.pages.len());

@@ -10,6 +10,7 @@ mod common;
 mod support;
 
 mod accessibility;
+mod account;
 mod deploy_files;
 mod journey;
 mod keyboard;

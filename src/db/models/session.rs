@@ -1,6 +1,8 @@
-//! Server-side sessions: one row per browser session, keyed by a hash of its cookie.
+//! Server-side sessions: one row per browser session, keyed by a hash of its cookie,
+//! and known to the account page by a random public handle of its own.
 
 use diesel::prelude::*;
+use rand::RngCore;
 use time::PrimitiveDateTime;
 
 use crate::db::schema::sessions;
@@ -9,6 +11,7 @@ use crate::db::DbConnection;
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
+    pub public_id: String,
     pub state: String,
     pub remember: bool,
     pub created_at: PrimitiveDateTime,
@@ -26,6 +29,36 @@ pub struct SessionWrite<'a> {
     pub user_agent: &'a str,
     pub last_seen_at: PrimitiveDateTime,
     pub expires_at: PrimitiveDateTime,
+}
+
+/// A logged-in session as the account page lists it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct ActiveSession {
+    pub public_id: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: PrimitiveDateTime,
+    pub last_seen_at: PrimitiveDateTime,
+}
+
+/// Bytes of randomness in a public handle: as many as a UUID's, so it cannot be guessed.
+const PUBLIC_ID_BYTES: usize = 16;
+
+/// A new public handle: 32 lower-case hex digits, unrelated to the session key.
+pub fn new_public_id() -> String {
+    let mut bytes = [0u8; PUBLIC_ID_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `text` has the shape of a public handle (anything else cannot name a
+/// session, and PostgreSQL text could not even hold some of it, such as a NUL).
+pub fn is_public_id(text: &str) -> bool {
+    text.len() == 2 * PUBLIC_ID_BYTES
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub fn find_live(
@@ -50,14 +83,16 @@ pub fn insert(
     diesel::insert_into(sessions::table)
         .values((
             sessions::id.eq(id),
+            sessions::public_id.eq(new_public_id()),
             sessions::created_at.eq(created_at),
             row,
         ))
         .execute(conn)
 }
 
-/// Rewrites a live session (and moves it to `new_id` when given); 0 when it has
-/// expired or been revoked meanwhile, so an ended session is never written again.
+/// Rewrites a live session (and moves it to `new_id` when given, keeping its public
+/// handle); 0 when it has expired or been revoked meanwhile, so an ended session is
+/// never written again.
 pub fn update_live(
     conn: &mut DbConnection,
     id: &str,
@@ -89,10 +124,12 @@ pub fn insert_for_login(
     password_version: i64,
 ) -> QueryResult<bool> {
     use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+    let public_id = new_public_id();
     const SQL: &str = "INSERT INTO sessions \
-        (id, user_id, state, remember, ip, user_agent, created_at, last_seen_at, expires_at) \
-        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
-        WHERE EXISTS (SELECT 1 FROM users WHERE id = $10 AND password_version = $11";
+        (id, user_id, state, remember, ip, user_agent, created_at, last_seen_at, expires_at, \
+         public_id) \
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+        WHERE EXISTS (SELECT 1 FROM users WHERE id = $11 AND password_version = $12";
     macro_rules! insert {
         ($conn:expr, $sql:expr) => {
             diesel::sql_query($sql)
@@ -105,6 +142,7 @@ pub fn insert_for_login(
                 .bind::<Timestamp, _>(row.last_seen_at)
                 .bind::<Timestamp, _>(row.last_seen_at)
                 .bind::<Timestamp, _>(row.expires_at)
+                .bind::<Text, _>(&public_id)
                 .bind::<BigInt, _>(user_id)
                 .bind::<BigInt, _>(password_version)
                 .execute($conn)
@@ -135,7 +173,8 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
     diesel::delete(sessions::table.find(id)).execute(conn)
 }
 
-/// Ends every session of `user_id` except `keep` (the caller's own, if any).
+/// Ends every session of `user_id` except the one whose public handle is `keep` (the
+/// caller's own, if any).
 pub fn delete_for_user(
     conn: &mut DbConnection,
     user_id: i64,
@@ -143,11 +182,70 @@ pub fn delete_for_user(
 ) -> QueryResult<usize> {
     let mine = sessions::table.filter(sessions::user_id.eq(user_id));
     match keep {
-        Some(keep) => diesel::delete(mine.filter(sessions::id.ne(keep))).execute(conn),
+        Some(keep) => diesel::delete(mine.filter(sessions::public_id.ne(keep))).execute(conn),
         None => diesel::delete(mine).execute(conn),
     }
 }
 
+/// Ends the session of `user_id` whose public handle is `public_id`, unless it is
+/// `current` (the caller's own); 0 when there is no such session of this user.
+pub fn revoke(
+    conn: &mut DbConnection,
+    user_id: i64,
+    public_id: &str,
+    current: &str,
+) -> QueryResult<usize> {
+    if public_id == current {
+        return Ok(0);
+    }
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::public_id.eq(public_id)),
+    )
+    .execute(conn)
+}
+
+/// The user's live sessions, most recently used first.
+pub fn list_for_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    now: PrimitiveDateTime,
+) -> QueryResult<Vec<ActiveSession>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(now))
+        .order((
+            sessions::last_seen_at.desc(),
+            sessions::created_at.desc(),
+            sessions::public_id,
+        ))
+        .select(ActiveSession::as_select())
+        .load(conn)
+}
+
 pub fn purge_expired(conn: &mut DbConnection, now: PrimitiveDateTime) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_handles_are_random_hex_and_nothing_else_passes_for_one() {
+        let (a, b) = (new_public_id(), new_public_id());
+        assert_ne!(a, b);
+        assert!(is_public_id(&a) && is_public_id(&b));
+        for bad in [
+            "",
+            "nope",
+            &a.to_uppercase(),
+            &format!("{a}0"),
+            &a[1..],
+            "\0",
+        ] {
+            assert!(!is_public_id(bad), "{bad:?}");
+        }
+    }
 }

@@ -16,6 +16,7 @@ pub struct User {
     pub password_hash: String,
     pub password_version: i64,
     pub theme: String,
+    pub created_at: PrimitiveDateTime,
 }
 
 #[derive(Debug, Insertable)]
@@ -164,6 +165,40 @@ impl User {
                 users::password_version.eq(users::password_version + 1),
             ))
             .execute(conn)
+    }
+
+    /// [`Self::set_password_hash`], only while the password is still at the version
+    /// that was checked: `false` (nothing changed) when it changed meanwhile.
+    pub fn replace_checked_password(
+        conn: &mut DbConnection,
+        id: i64,
+        checked_version: i64,
+        hash: &str,
+    ) -> QueryResult<bool> {
+        let checked = users::table
+            .find(id)
+            .filter(users::password_version.eq(checked_version));
+        let updated = diesel::update(checked)
+            .set((
+                users::password_hash.eq(hash),
+                users::password_version.eq(users::password_version + 1),
+            ))
+            .execute(conn)?;
+        Ok(updated == 1)
+    }
+
+    /// Deletes the account, only while its password is still at the version that was
+    /// checked (`false`: nothing deleted). Its to-dos and sessions go with it (foreign
+    /// keys `ON DELETE CASCADE`).
+    pub fn delete_checked(
+        conn: &mut DbConnection,
+        id: i64,
+        checked_version: i64,
+    ) -> QueryResult<bool> {
+        let checked = users::table
+            .find(id)
+            .filter(users::password_version.eq(checked_version));
+        Ok(diesel::delete(checked).execute(conn)? == 1)
     }
 
     /// The password's current version (`None`: the account is gone).
