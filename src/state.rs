@@ -1,6 +1,7 @@
 //! What every handler and middleware shares, built once at start.
 
 use crate::auth::password::Hasher;
+use crate::auth::two_factor::SecretCipher;
 use crate::config::Config;
 use crate::db::DbPool;
 
@@ -9,6 +10,8 @@ pub struct AppState {
     pub templates: tera::Tera,
     pub config: Config,
     pub hasher: Hasher,
+    /// Seals two-factor secrets (a key derived from `SECRET_KEY`).
+    pub secrets: SecretCipher,
 }
 
 /// The form in which handlers receive the state.

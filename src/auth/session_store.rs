@@ -246,9 +246,12 @@ impl SessionStore for DbSessionStore {
         .map_err(|e| LoadError::Other(other(e)))?;
         match row {
             None => Ok(None),
-            Some(row) => serde_json::from_str(&row.state)
-                .map(Some)
-                .map_err(|e| LoadError::Deserialization(e.into())),
+            Some(row) => {
+                let mut state: State = serde_json::from_str(&row.state)
+                    .map_err(|e| LoadError::Deserialization(e.into()))?;
+                session_state::note_row_id(&mut state, &row_id(session_key.as_ref()));
+                Ok(Some(state))
+            }
         }
     }
 

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
+use super::two_factor;
 use crate::auth::guard::CurrentUser;
 use crate::db::{self, models::user::User};
 use crate::error::AppError;
@@ -14,6 +15,7 @@ use crate::web::page::render;
 struct AccountPage {
     username: String,
     email: String,
+    two_factor: two_factor::Summary,
 }
 
 pub async fn show_account(
@@ -21,13 +23,15 @@ pub async fn show_account(
     state: State,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let account = db::run(&state.pool, move |conn| {
-        User::find(conn, user.id)?.ok_or(AppError::NotFound)
+    let (account, two_factor) = db::run(&state.pool, move |conn| {
+        let account = User::find(conn, user.id)?.ok_or(AppError::NotFound)?;
+        Ok((account, two_factor::summary(conn, user.id)?))
     })
     .await?;
     let page = AccountPage {
         username: account.username,
         email: account.email,
+        two_factor,
     };
     render(&req, &state, StatusCode::OK, "account.html", &page)
 }
