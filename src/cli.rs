@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `create-user`, `set-password`.
+//! The command line: `serve` (default), `migrate`, `create-user`, `set-password`,
+//! `disable-2fa`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -6,7 +7,7 @@ use std::net::SocketAddr;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
-use crate::auth::validation;
+use crate::auth::{two_factor, validation};
 use crate::config::Config;
 use crate::db::models::{session, user::NewUser, user::User};
 use crate::db::{self, DbConnection};
@@ -42,6 +43,12 @@ pub enum Command {
     },
     /// Replace a password (read from standard input) and end that user's sessions.
     SetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Turn two-factor authentication off for an account (a lost phone); its sessions stay.
+    #[command(name = "disable-2fa")]
+    Disable2fa {
         #[arg(long)]
         username: String,
     },
@@ -99,7 +106,24 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Disable2fa { username } => disable_two_factor(&config, &username),
     }
+}
+
+fn disable_two_factor(config: &Config, username: &str) -> anyhow::Result<()> {
+    let mut conn = connect(config)?;
+    let Some(user) = User::find_by_username(&mut conn, username)? else {
+        bail!("no user named {username}");
+    };
+    if two_factor::turn_off(&mut conn, user.id)? {
+        println!("two-factor authentication turned off for {}", user.username);
+    } else {
+        println!(
+            "two-factor authentication was already off for {}",
+            user.username
+        );
+    }
+    Ok(())
 }
 
 fn connect(config: &Config) -> anyhow::Result<DbConnection> {

@@ -13,3 +13,4 @@ mod outage;
 mod revocation;
 mod sessions;
 mod todos;
+mod two_factor;
