@@ -202,7 +202,9 @@ async fn setup_shows_the_secret_uri_and_qr_code_and_turns_on_only_with_a_right_c
 async fn with_2fa_the_right_password_alone_does_not_log_in_and_the_right_code_does() {
     let app = spawn_app().await;
     let (user, mut authenticator, codes) = user_with_2fa(&app, "uma").await;
-    app.logout().await;
+    // A logged-in browser passing the password step is logged out first.
+    pass_password_step(&app, &user.username, &[]).await;
+    assert_redirect_to(&app.get("/todos").await, "/login?next=%2Ftodos");
 
     let b = app.new_browser();
     pass_password_step(&b, &user.username, &[]).await;
@@ -707,4 +709,91 @@ async fn disable_2fa_turns_it_off_keeps_sessions_and_voids_pending_second_steps(
     assert_redirect_to(&pending.get("/todos").await, "/login?next=%2Ftodos");
     // The password alone logs in now.
     assert_redirect_to(&pending.login("gail", PASSWORD).await, "/todos");
+}
+
+#[tokio::test]
+async fn a_pending_second_step_fails_after_a_password_change_or_renewed_codes() {
+    let app = spawn_app().await;
+    let (user, _, _) = user_with_2fa(&app, "hana").await;
+
+    // Renewed codes: a second step begun before fails, even with a new code.
+    let pending = app.new_browser();
+    pass_password_step(&pending, &user.username, &[]).await;
+    let res = app
+        .post("/account/2fa/recovery-codes", &[("password", PASSWORD)])
+        .await;
+    assert_redirect_to(&res, "/account/2fa");
+    let codes = recovery_codes(&app.get("/account/2fa").await.text().await.unwrap());
+    assert_redirect_to(&submit_code(&pending, &codes[0]).await, "/login");
+    assert_redirect_to(&pending.get("/todos").await, "/login?next=%2Ftodos");
+
+    // A password change (by the operator): the same.
+    pass_password_step(&pending, &user.username, &[]).await;
+    let dir = TempDir::new("cli");
+    let mut child = tickbox_command(&dir, &app)
+        .args(["set-password", "--username", "hana"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-brand-new-Passphrase-42\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_redirect_to(&submit_code(&pending, &codes[1]).await, "/login");
+    // With the new password, the code that was refused then (unspent) logs in.
+    let res = pending
+        .login(&user.username, "a-brand-new-Passphrase-42")
+        .await;
+    assert_redirect_to(&res, "/login/2fa");
+    assert_redirect_to(&submit_code(&pending, &codes[1]).await, "/todos");
+}
+
+#[tokio::test]
+async fn wrong_passwords_on_the_two_factor_forms_count_toward_the_account_throttle() {
+    let app = spawn_app().await;
+    let (user, _, codes) = user_with_2fa(&app, "ivy").await;
+    for i in 0..3 {
+        let res = app
+            .post(
+                "/account/2fa/recovery-codes",
+                &[("password", "wrong-password")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{i}");
+    }
+    for i in 0..2 {
+        let res = app
+            .post(
+                "/account/2fa/disable",
+                &[("password", "wrong-password"), ("code", &codes[0])],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{i}");
+    }
+    for (path, fields) in [
+        ("/account/2fa/recovery-codes", vec![("password", PASSWORD)]),
+        (
+            "/account/2fa/disable",
+            vec![("password", PASSWORD), ("code", &codes[0])],
+        ),
+    ] {
+        let res = app.post(path, &fields).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+        let retry: u64 = header(res.headers(), "retry-after").parse().unwrap();
+        assert!((1..=900).contains(&retry));
+        assert!(res.text().await.unwrap().contains("minute"));
+    }
+    assert!(two_factor_enabled(&app).await, "nothing changed");
+    assert_eq!(codes_left(&app).await, "10");
+    let other = app.new_browser();
+    let res = other.login(&user.username, PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "log-in is locked too"
+    );
 }

@@ -1,10 +1,12 @@
 //! `GET/POST /login`: log in by username or email, with throttling of failures.
 
+use actix_identity::IdentityExt;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::NextQuery;
+use crate::auth::guard::CurrentUser;
 use crate::auth::{next_url, throttle};
 use crate::db::{self, models::two_factor, models::user::User};
 use crate::error::AppError;
@@ -89,7 +91,12 @@ pub async fn login(
             page.remember_me,
             next_url::after_login(next),
         );
-        TypedSession::of(&req).set_password_step(&step)?;
+        let session = TypedSession::of(&req);
+        // A password step is anonymous: whoever was logged in here is logged out first.
+        if CurrentUser::of(&req).is_some() {
+            session.log_out(req.get_identity().ok())?;
+        }
+        session.set_password_step(&step)?;
         return Ok(see_other("/login/2fa", None));
     }
     let account = super::Account {
