@@ -1,15 +1,14 @@
 //! `GET/POST /login`: log in by username or email, with throttling of failures.
 
-use actix_identity::IdentityExt;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::NextQuery;
-use crate::auth::guard::CurrentUser;
 use crate::auth::{next_url, throttle};
 use crate::db::{self, models::two_factor, models::user::User};
 use crate::error::AppError;
+use crate::routes::two_factor::login_step;
 use crate::session_state::{Flash, Level, TypedSession};
 use crate::state::{AppState, State};
 use crate::web::client::ClientInfo;
@@ -77,28 +76,16 @@ pub async fn login(
         Ok(attempt) => attempt,
         Err(seconds) => return throttled(&req, &state, page, seconds),
     };
-    let (user, second_step) = match attempt.check_password(&state, form.password).await? {
-        Passed::No => return wrong_credentials(&req, &state, &page),
-        Passed::LogIn(user) => (user, None),
-        Passed::SecondStep(user, version) => (user, Some(version)),
-    };
     let next = (!form.next.is_empty()).then_some(form.next.as_str());
-    if let Some(two_factor_version) = second_step {
+    let user = match attempt.check_password(&state, form.password).await? {
+        Passed::No => return wrong_credentials(&req, &state, &page),
+        Passed::LogIn(user) => user,
         // Not logged in yet: the code comes next (SPEC §10).
-        let step = crate::routes::two_factor::login_step::password_passed(
-            &user,
-            two_factor_version,
-            page.remember_me,
-            next_url::after_login(next),
-        );
-        let session = TypedSession::of(&req);
-        // A password step is anonymous: whoever was logged in here is logged out first.
-        if CurrentUser::of(&req).is_some() {
-            session.log_out(req.get_identity().ok())?;
+        Passed::SecondStep(user, version) => {
+            let (remember, next) = (page.remember_me, next_url::after_login(next));
+            return login_step::begin(&req, &user, version, remember, next);
         }
-        session.set_password_step(&step)?;
-        return Ok(see_other("/login/2fa", None));
-    }
+    };
     let account = super::Account {
         id: user.id,
         username: &user.username,

@@ -2,10 +2,12 @@
 //! account with 2FA on leaves only a [`PasswordStep`] in the (anonymous) session; the
 //! right code within five minutes logs in as `POST /login` does.
 
+use actix_identity::IdentityExt;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::guard::CurrentUser;
 use crate::auth::throttle;
 use crate::auth::two_factor::{self, totp::unix_now};
 use crate::db::{self, models::two_factor as columns, models::user::User};
@@ -21,21 +23,31 @@ use crate::web::theme::Theme;
 const STEP_OPEN_FOR_SECONDS: i64 = 5 * 60;
 const WRONG_CODE: &str = "Wrong code. Please try again.";
 
-/// What `POST /login` keeps of a right password when a code must follow.
-pub fn password_passed(
+/// `POST /login` with the right password of an account with 2FA on (of this
+/// version): the session keeps only that the password step passed, and the browser
+/// goes on to `/login/2fa`. `next` is already judged safe.
+pub fn begin(
+    req: &HttpRequest,
     user: &User,
     two_factor_version: i64,
     remember: bool,
     next: String,
-) -> PasswordStep {
-    PasswordStep {
+) -> Result<HttpResponse, AppError> {
+    let step = PasswordStep {
         user_id: user.id,
         password_version: user.password_version,
         two_factor_version,
         remember,
         next,
         deadline: now() + STEP_OPEN_FOR_SECONDS,
+    };
+    let session = TypedSession::of(req);
+    // The step is anonymous: whoever was logged in here is logged out first.
+    if CurrentUser::of(req).is_some() {
+        session.log_out(req.get_identity().ok())?;
     }
+    session.set_password_step(&step)?;
+    Ok(see_other("/login/2fa", None))
 }
 
 fn now() -> i64 {
