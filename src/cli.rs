@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `create-user`, `set-password`,
-//! `backup`.
+//! `backup`, `disable-2fa`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
-use crate::auth::validation;
+use crate::auth::{two_factor, validation};
 use crate::config::{Config, DatabaseUrl};
 use crate::db::models::{session, user::NewUser, user::User};
 use crate::db::{self, DbConnection};
@@ -52,6 +52,12 @@ pub enum Command {
     Backup {
         #[arg(value_name = "PATH")]
         path: PathBuf,
+    },
+    /// Turn two-factor authentication off for an account (a lost phone); its sessions stay.
+    #[command(name = "disable-2fa")]
+    Disable2fa {
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -129,7 +135,24 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Disable2fa { username } => disable_two_factor(&config, &username),
     }
+}
+
+fn disable_two_factor(config: &Config, username: &str) -> anyhow::Result<()> {
+    let mut conn = connect(config)?;
+    let Some(user) = User::find_by_username(&mut conn, username)? else {
+        bail!("no user named {username}");
+    };
+    if two_factor::turn_off(&mut conn, user.id)? {
+        println!("two-factor authentication turned off for {}", user.username);
+    } else {
+        println!(
+            "two-factor authentication was already off for {}",
+            user.username
+        );
+    }
+    Ok(())
 }
 
 fn connect(config: &Config) -> anyhow::Result<DbConnection> {

@@ -39,6 +39,13 @@ mod keys {
     /// The session row's public handle, put in by the store when it loads the row (the
     /// column is its only copy). Never saved.
     pub const PUBLIC_ID: &str = "_public_id";
+    /// The right password of an account with two-factor authentication: waiting for
+    /// its code (SPEC §10). The session is not logged in meanwhile.
+    pub const PASSWORD_STEP: &str = "password_step";
+    /// A TOTP secret being set up in this session, sealed.
+    pub const PENDING_TOTP: &str = "pending_totp";
+    /// New recovery codes, sealed, until the page that shows them once.
+    pub const CODES_TO_SHOW: &str = "recovery_codes_to_show";
 }
 
 /// At most this much of the User-Agent header is kept with the session.
@@ -123,6 +130,10 @@ impl TypedSession {
     }
 
     fn record_login(&self, login: &LoginDetails<'_>) -> Result<(), AppError> {
+        // Nothing of a log-in or setup in progress carries over into the new one.
+        for key in [keys::PASSWORD_STEP, keys::PENDING_TOTP, keys::CODES_TO_SHOW] {
+            self.0.remove(key);
+        }
         self.0.insert(keys::USERNAME, login.username)?;
         self.0.insert(keys::REMEMBER, login.remember)?;
         self.0.insert(keys::CLIENT_IP, &login.client_ip)?;
@@ -138,6 +149,51 @@ impl TypedSession {
     pub fn renew_id(&self) -> Result<(), AppError> {
         self.0.insert(keys::NEW_ID, true)?;
         Ok(())
+    }
+
+    /// Remembers that the password step of a log-in passed (SPEC §10).
+    pub fn set_password_step(&self, step: &PasswordStep) -> Result<(), AppError> {
+        self.0.insert(keys::PASSWORD_STEP, step)?;
+        Ok(())
+    }
+
+    /// The passed password step, if any (open or not: see [`PasswordStep::is_open`]).
+    pub fn password_step(&self) -> Option<PasswordStep> {
+        self.0.get(keys::PASSWORD_STEP).ok().flatten()
+    }
+
+    pub fn clear_password_step(&self) {
+        self.0.remove(keys::PASSWORD_STEP);
+    }
+
+    /// A TOTP secret being set up, sealed (`auth::two_factor::cipher`).
+    pub fn set_pending_totp(&self, sealed: &str) -> Result<(), AppError> {
+        self.0.insert(keys::PENDING_TOTP, sealed)?;
+        Ok(())
+    }
+
+    pub fn pending_totp(&self) -> Option<String> {
+        self.0.get(keys::PENDING_TOTP).ok().flatten()
+    }
+
+    pub fn clear_pending_totp(&self) {
+        self.0.remove(keys::PENDING_TOTP);
+    }
+
+    /// New recovery codes, sealed, for the next page to show once.
+    pub fn set_codes_to_show(&self, sealed: &str) -> Result<(), AppError> {
+        self.0.insert(keys::CODES_TO_SHOW, sealed)?;
+        Ok(())
+    }
+
+    /// Takes the recovery codes waiting to be shown (they are shown once).
+    pub fn take_codes_to_show(&self) -> Option<String> {
+        if !self.0.contains_key(keys::CODES_TO_SHOW) {
+            return None;
+        }
+        let sealed = self.0.get(keys::CODES_TO_SHOW).ok().flatten();
+        self.0.remove(keys::CODES_TO_SHOW);
+        sealed
     }
 
     /// The session's CSRF token, created on first use.
@@ -224,6 +280,28 @@ pub enum Level {
 pub struct Flash {
     pub level: Level,
     pub text: String,
+}
+
+/// A log-in whose password was right, waiting for its second step (SPEC §10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordStep {
+    pub user_id: i64,
+    /// The password version that was checked: a change since fails the log-in.
+    pub password_version: i64,
+    /// The account's two-factor version then: turning 2FA off or on, or renewing its
+    /// codes, fails the log-in.
+    pub two_factor_version: i64,
+    pub remember: bool,
+    /// Where to go after logging in, already judged safe.
+    pub next: String,
+    /// Unix seconds after which the step is over (requests do not extend it).
+    pub deadline: i64,
+}
+
+impl PasswordStep {
+    pub fn is_open(&self, unix_now: i64) -> bool {
+        unix_now < self.deadline
+    }
 }
 
 /// What a state asks of the store besides being kept, read off it (the notes are

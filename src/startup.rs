@@ -15,6 +15,7 @@ use actix_web::{web, App};
 use anyhow::Context;
 use rand::RngCore;
 
+use crate::auth::two_factor::SecretCipher;
 use crate::auth::{guard, password::Hasher, session_store::DbSessionStore};
 use crate::config::{Config, CookieSecure, DatabaseUrl};
 use crate::db::{self, models, DbPool};
@@ -53,7 +54,8 @@ impl Application {
     }
 
     pub fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
-        let key = session_key(&config)?;
+        let secret = secret_key(&config)?;
+        let key = Key::from(&secret);
         // Before the pool opens connections: SQLite's switch to WAL wants the file alone.
         db::migrations::apply(&config.database_url)?;
         let pool = db::build_pool(&config.database_url, config.pool_size);
@@ -73,6 +75,7 @@ impl Application {
             templates,
             hasher: Hasher::new(config.bcrypt_cost),
             metrics: metrics.clone(),
+            secrets: SecretCipher::derive(&secret),
             config,
         });
         let scrape = metrics_listener.map(|l| (l, scrape(&state)));
@@ -210,11 +213,11 @@ fn form_config() -> web::FormConfig {
         .error_handler(|e, _| AppError::BadRequest(e.to_string()).into())
 }
 
-/// The cookie key: `SECRET_KEY`, or for SQLite one generated once and kept beside
-/// the database file.
-fn session_key(config: &Config) -> anyhow::Result<Key> {
+/// The secret the cookie key and the two-factor key derive from: `SECRET_KEY`, or for
+/// SQLite one generated once and kept beside the database file.
+fn secret_key(config: &Config) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.secret_key {
-        return Ok(Key::from(secret));
+        return Ok(secret.clone());
     }
     let DatabaseUrl::Sqlite(db_path) = &config.database_url else {
         anyhow::bail!("SECRET_KEY is required with PostgreSQL");
@@ -223,7 +226,7 @@ fn session_key(config: &Config) -> anyhow::Result<Key> {
     if let Ok(existing) = std::fs::read(&path) {
         if existing.len() >= crate::config::MIN_SECRET_KEY_BYTES {
             tracing::warn!(file = %path.display(), "SECRET_KEY is not set; using the generated key file");
-            return Ok(Key::from(&existing));
+            return Ok(existing);
         }
     }
     let mut bytes = [0u8; 64];
@@ -232,7 +235,7 @@ fn session_key(config: &Config) -> anyhow::Result<Key> {
     write_private(&path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     tracing::warn!(file = %path.display(), "SECRET_KEY is not set; generated one and saved it");
-    Ok(Key::from(text.as_bytes()))
+    Ok(text.into_bytes())
 }
 
 fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {

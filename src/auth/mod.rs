@@ -5,4 +5,5 @@ pub mod next_url;
 pub mod password;
 pub mod session_store;
 pub mod throttle;
+pub mod two_factor;
 pub mod validation;

@@ -16,11 +16,12 @@ pub const WINDOW: Duration = Duration::minutes(15);
 const ACCOUNT_LIMIT: i64 = 5;
 const IP_LIMIT: i64 = 20;
 
-/// The two counters one log-in attempt touches.
+/// The counters one log-in attempt touches: the account's, and the client address's
+/// (none for a second log-in step, which counts toward the account only: SPEC §10).
 #[derive(Debug, Clone)]
 pub struct Keys {
     pub account: String,
-    pub ip: String,
+    pub ip: Option<String>,
 }
 
 impl Keys {
@@ -37,8 +38,22 @@ impl Keys {
         };
         Self {
             account,
-            ip: format!("ip:{ip}"),
+            ip: Some(format!("ip:{ip}")),
         }
+    }
+
+    /// The account's counter only: a code (or password) asked of a known account.
+    pub fn account_only(account_id: i64) -> Self {
+        Self {
+            account: format!("user:{account_id}"),
+            ip: None,
+        }
+    }
+
+    /// Each counter with its limit.
+    fn counters(&self) -> impl Iterator<Item = (&str, i64)> {
+        let ip = self.ip.as_deref().map(|ip| (ip, IP_LIMIT));
+        std::iter::once((self.account.as_str(), ACCOUNT_LIMIT)).chain(ip)
     }
 }
 
@@ -47,7 +62,7 @@ pub fn retry_after(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Option<u
     let now = now();
     let since = now - WINDOW;
     let mut wait = Duration::ZERO;
-    for (key, limit) in [(&keys.account, ACCOUNT_LIMIT), (&keys.ip, IP_LIMIT)] {
+    for (key, limit) in keys.counters() {
         // Locked until the limit-th newest failure leaves the window.
         if let Some(at) = login_failure::nth_newest_since(conn, key, since, limit)? {
             wait = wait.max(at + WINDOW - now);
@@ -71,10 +86,10 @@ pub struct Reservation {
 /// write lock until the commit.
 pub fn reserve(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Result<Reservation, u64>> {
     conn.transaction(|conn| {
-        let mut counters = [keys.account.as_str(), keys.ip.as_str()];
+        let mut counters: Vec<&str> = keys.counters().map(|(key, _)| key).collect();
         counters.sort_unstable(); // one order for every attempt: no deadlock
         let now = now();
-        for key in counters {
+        for &key in &counters {
             if matches!(conn, DbConnection::Pg(_)) {
                 login_failure::lock_key(conn, key)?;
             }
@@ -83,7 +98,7 @@ pub fn reserve(conn: &mut DbConnection, keys: &Keys) -> QueryResult<Result<Reser
         if let Some(wait) = retry_after(conn, keys)? {
             return Ok(Err(wait));
         }
-        let rows = login_failure::record(conn, &[&keys.account, &keys.ip], now)?;
+        let rows = login_failure::record(conn, &counters, now)?;
         Ok(Ok(Reservation { rows }))
     })
 }
@@ -97,6 +112,12 @@ pub fn succeeded(
 ) -> QueryResult<()> {
     login_failure::delete_rows(conn, &reservation.rows)?;
     login_failure::clear(conn, &keys.account).map(drop)
+}
+
+/// The attempt was no failure, but clears nothing either: a password step passed
+/// before the second step (SPEC §10), or a password confirmed on an account form.
+pub fn passed(conn: &mut DbConnection, reservation: Reservation) -> QueryResult<()> {
+    login_failure::delete_rows(conn, &reservation.rows).map(drop)
 }
 
 /// The attempt failed: its reservation stands as the failure.
@@ -120,7 +141,12 @@ mod tests {
             Keys::new(" Nobody@X.io ", None, "1.2.3.4").account,
             "login:nobody@x.io"
         );
-        assert_eq!(Keys::new("a", None, "1.2.3.4").ip, "ip:1.2.3.4");
+        assert_eq!(
+            Keys::new("a", None, "1.2.3.4").ip.as_deref(),
+            Some("ip:1.2.3.4")
+        );
+        assert_eq!(Keys::account_only(7).account, "user:7");
+        assert_eq!(Keys::account_only(7).ip, None);
     }
 
     #[test]

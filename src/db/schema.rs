@@ -19,6 +19,12 @@ diesel::table! {
         todos_active -> BigInt,
         /// Kept by triggers on `todos`: done to-dos.
         todos_completed -> BigInt,
+        /// The TOTP secret, encrypted (`auth::two_factor::cipher`); NULL: 2FA is off.
+        totp_secret_enc -> Nullable<Text>,
+        /// The last TOTP step accepted: codes of it and earlier are refused.
+        totp_last_step -> BigInt,
+        /// Bumped when 2FA is turned on or off or its codes are renewed.
+        two_factor_version -> BigInt,
     }
 }
 
@@ -61,6 +67,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        /// SHA-256 (hex) of the normalised code.
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(todos -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, todos, sessions, login_failures);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    todos,
+    sessions,
+    login_failures,
+    recovery_codes
+);

@@ -15,6 +15,7 @@ mod health;
 mod home;
 mod theme;
 mod todos;
+pub mod two_factor;
 
 use actix_web::middleware::from_fn;
 use actix_web::{guard, web, FromRequest, Handler, Responder, Route};
@@ -67,6 +68,12 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
         web::resource("/login")
             .route(page(auth::login::login_form))
             .route(form(auth::login::login))
+            .default_service(allow("GET, HEAD, POST")),
+    )
+    .service(
+        web::resource("/login/2fa")
+            .route(page(two_factor::login_step::code_form))
+            .route(form(two_factor::login_step::submit_code))
             .default_service(allow("GET, HEAD, POST")),
     )
     .service(
@@ -141,6 +148,31 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/delete")
                     .route(user_form(account::delete_account))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/2fa")
+                    .route(user_page(two_factor::show::show_two_factor))
+                    .default_service(allow("GET, HEAD")),
+            )
+            .service(
+                web::resource("/2fa/setup")
+                    .route(user_form(two_factor::setup::start_setup))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/2fa/enable")
+                    .route(user_form(two_factor::setup::enable))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/2fa/recovery-codes")
+                    .route(user_form(two_factor::recovery::renew_codes))
+                    .default_service(allow("POST")),
+            )
+            .service(
+                web::resource("/2fa/disable")
+                    .route(user_form(two_factor::disable::disable))
                     .default_service(allow("POST")),
             )
             .default_service(web::to(not_found)),

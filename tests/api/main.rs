@@ -15,3 +15,4 @@ mod outage;
 mod revocation;
 mod sessions;
 mod todos;
+mod two_factor;

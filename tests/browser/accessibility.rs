@@ -19,15 +19,38 @@ axe.run(document, { resultTypes: ['violations'] })
   .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));
 "#;
 
-struct Audit {
+pub(crate) struct Audit {
     axe: String,
     pages: Vec<String>,
     violations: Vec<String>,
 }
 
 impl Audit {
+    /// An audit with no page checked yet (other files audit their pages too).
+    pub(crate) fn new() -> Self {
+        Self {
+            axe: tools::axe_source(),
+            pages: Vec::new(),
+            violations: Vec::new(),
+        }
+    }
+
+    /// Fails with every violation found, after listing the pages checked.
+    pub(crate) fn assert_clean(&self) {
+        println!("axe-core checked {} page states:", self.pages.len());
+        for page in &self.pages {
+            println!("  {page}");
+        }
+        assert!(
+            self.violations.is_empty(),
+            "{} serious or critical violations:\n{}",
+            self.violations.len(),
+            self.violations.join("\n")
+        );
+    }
+
     /// Checks the page the browser shows now, under `label`.
-    async fn check(&mut self, browser: &Browser, label: &str) {
+    pub(crate) async fn check(&mut self, browser: &Browser, label: &str) {
         let theme = browser.theme().await;
         let label = format!("{label} [{theme}] {}", browser.path().await);
         let loaded = browser
@@ -58,7 +81,7 @@ impl Audit {
 }
 
 /// Switches to `theme` with the navbar button unless the page already has it.
-async fn use_theme(browser: &Browser, theme: &str) {
+pub(crate) async fn use_theme(browser: &Browser, theme: &str) {
     if browser.theme().await != theme {
         browser
             .click_and_load(&format!(".theme-switch button[value={theme}]"))

@@ -15,4 +15,5 @@ mod deploy_files;
 mod journey;
 mod keyboard;
 mod proxy;
+mod two_factor;
 mod two_instances;

@@ -1,8 +1,10 @@
 //! One file per table: the row structs and the queries on that table.
 
 pub mod login_failure;
+pub mod recovery_code;
 pub mod session;
 pub mod todo;
+pub mod two_factor;
 pub mod user;
 
 use time::{OffsetDateTime, PrimitiveDateTime};

@@ -16,6 +16,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::macros::format_description;
 
+use super::two_factor;
 use crate::auth::guard::CurrentUser;
 use crate::auth::throttle;
 use crate::db;
@@ -44,6 +45,7 @@ struct AccountPage {
     errors: FieldErrors,
     /// The password form's checkbox, kept when the form comes back.
     logout_others: bool,
+    two_factor: two_factor::Summary,
 }
 
 /// One line of the session list.
@@ -67,10 +69,10 @@ impl AccountPage {
         current: Option<String>,
         ip: String,
     ) -> Result<Self, AppError> {
-        let (account, rows) = db::run(&state.pool, move |conn| {
+        let (account, rows, two_factor) = db::run(&state.pool, move |conn| {
             let account = User::find(conn, user_id)?.ok_or(AppError::NotFound)?;
             let rows = session::list_for_user(conn, user_id, now())?;
-            Ok((account, rows))
+            Ok((account, rows, two_factor::summary(conn, user_id)?))
         })
         .await?;
         let now = now();
@@ -102,6 +104,7 @@ impl AccountPage {
             sessions,
             errors: FieldErrors::new(),
             logout_others: false,
+            two_factor,
         })
     }
 

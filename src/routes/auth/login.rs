@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::NextQuery;
 use crate::auth::{next_url, throttle};
-use crate::db::{self, models::user::User};
+use crate::db::{self, models::two_factor, models::user::User};
 use crate::error::AppError;
 use crate::monitoring::LoginOutcome;
+use crate::routes::two_factor::login_step;
 use crate::session_state::{Flash, Level, TypedSession};
 use crate::state::{AppState, State};
 use crate::web::client::ClientInfo;
@@ -80,9 +81,19 @@ pub async fn login(
             return throttled(&req, &state, page, seconds);
         }
     };
-    let Some(user) = attempt.check_password(&state, form.password).await? else {
-        state.metrics.login(LoginOutcome::Failure);
-        return wrong_credentials(&req, &state, &page);
+    let next = (!form.next.is_empty()).then_some(form.next.as_str());
+    let user = match attempt.check_password(&state, form.password).await? {
+        Passed::No => {
+            state.metrics.login(LoginOutcome::Failure);
+            return wrong_credentials(&req, &state, &page);
+        }
+        Passed::LogIn(user) => user,
+        // Not logged in yet: the code comes next (SPEC §10).
+        Passed::SecondStep(user, version) => {
+            state.metrics.login(LoginOutcome::SecondStep);
+            let (remember, next) = (page.remember_me, next_url::after_login(next));
+            return login_step::begin(&req, &user, version, remember, next);
+        }
     };
     let account = super::Account {
         id: user.id,
@@ -91,11 +102,19 @@ pub async fn login(
     };
     super::login_user(&req, account, page.remember_me)?;
     TypedSession::of(&req).push_flash(Level::Success, "Successfully logged in!");
-    let next = (!form.next.is_empty()).then_some(form.next.as_str());
     // At log-in the account's saved theme wins over the visitor's.
     let theme = Theme::parse(&user.theme).unwrap_or_default();
     state.metrics.login(LoginOutcome::Success);
     Ok(see_other(&next_url::after_login(next), Some(theme)))
+}
+
+/// What the password step decided.
+enum Passed {
+    /// Wrong credentials.
+    No,
+    LogIn(User),
+    /// Right, and the account has two-factor authentication (of this version) on.
+    SecondStep(User, i64),
 }
 
 /// One log-in attempt, counted against the throttle before its password is checked.
@@ -126,32 +145,39 @@ impl Attempt {
         .await
     }
 
-    /// The account when `password` is its own and still its current one (a password
+    /// Whether `password` is the account's own and still its current one (a password
     /// changed while the hash was checked fails the log-in). A failure stays counted;
-    /// a success is not a failure, and clears the account's count.
-    async fn check_password(
-        self,
-        state: &AppState,
-        password: String,
-    ) -> Result<Option<User>, AppError> {
+    /// a success is not a failure, and clears the account's count, unless a second
+    /// step follows: passing the password step clears nothing (SPEC §10).
+    async fn check_password(self, state: &AppState, password: String) -> Result<Passed, AppError> {
         let hash = self.user.as_ref().map(|u| u.password_hash.clone());
         let ok = state.hasher.verify(password, hash).await?;
         let Some(user) = self.user.filter(|_| ok) else {
             throttle::failed(self.reservation);
-            return Ok(None);
+            return Ok(Passed::No);
         };
         let (keys, reservation) = (self.keys, self.reservation);
         let (id, checked) = (user.id, user.password_version);
         let current = db::run(&state.pool, move |conn| {
             if User::password_version(conn, id)? != Some(checked) {
                 throttle::failed(reservation);
-                return Ok(false);
+                return Ok(None);
             }
-            throttle::succeeded(conn, &keys, reservation)?;
-            Ok(true)
+            let second_step = two_factor::find(conn, id)?
+                .filter(|s| s.is_on())
+                .map(|s| s.two_factor_version);
+            match second_step {
+                Some(_) => throttle::passed(conn, reservation)?,
+                None => throttle::succeeded(conn, &keys, reservation)?,
+            }
+            Ok(Some(second_step))
         })
         .await?;
-        Ok(current.then_some(user))
+        Ok(match current {
+            None => Passed::No,
+            Some(None) => Passed::LogIn(user),
+            Some(Some(version)) => Passed::SecondStep(user, version),
+        })
     }
 }
 
