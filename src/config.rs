@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
+use crate::mail::settings::MailSettings;
+
 /// Bytes a `SECRET_KEY` must have at least (SPEC §1).
 pub const MIN_SECRET_KEY_BYTES: usize = 64;
 
@@ -89,6 +91,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     pub cookie_secure: CookieSecure,
     pub pool_size: u32,
+    /// `SMTP_URL`, `MAIL_FROM`, `PUBLIC_URL`; `None` when mail is off (SPEC §9).
+    pub mail: Option<MailSettings>,
 }
 
 /// A configuration value that cannot be used; `Display` is the one line printed at start.
@@ -134,6 +138,7 @@ impl Config {
             .map_err(err("TRUSTED_PROXIES"))?;
 
         let cookie_secure = CookieSecure::parse(get("COOKIE_SECURE").as_deref())?;
+        let mail = crate::mail::settings::from_lookup(get, bind)?;
 
         Ok(Self {
             database_url,
@@ -143,6 +148,7 @@ impl Config {
             trusted_proxies,
             cookie_secure,
             pool_size,
+            mail,
         })
     }
 

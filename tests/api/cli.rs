@@ -50,6 +50,18 @@ fn bad_configuration_stops_with_one_line_naming_the_variable_and_status_2() {
         (&[("DATABASE_POOL_SIZE", "many")], "DATABASE_POOL_SIZE"),
         (&[("TRUSTED_PROXIES", "10.0.0.0/33")], "TRUSTED_PROXIES"),
         (&[("COOKIE_SECURE", "maybe")], "COOKIE_SECURE"),
+        // Mail (SPEC §1, §9): sending for real needs PUBLIC_URL for its links.
+        (&[("SMTP_URL", "smtp://127.0.0.1:25")], "PUBLIC_URL"),
+        (&[("SMTP_URL", "gopher://127.0.0.1")], "SMTP_URL"),
+        (
+            &[("SMTP_URL", "smtp://127.0.0.1?tls=sometimes")],
+            "SMTP_URL",
+        ),
+        (
+            &[("SMTP_URL", "log"), ("PUBLIC_URL", "todo.example.com")],
+            "PUBLIC_URL",
+        ),
+        (&[("SMTP_URL", "log"), ("MAIL_FROM", "nobody")], "MAIL_FROM"),
         (
             &[("DATABASE_URL", "postgres://postgres@127.0.0.1/x")],
             "SECRET_KEY",
