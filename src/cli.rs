@@ -5,11 +5,13 @@ use std::net::SocketAddr;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use diesel::Connection;
 
 use crate::auth::validation;
 use crate::config::Config;
 use crate::db::models::{session, user::NewUser, user::User};
 use crate::db::{self, DbConnection};
+use crate::mail::{notices, ChangedBy};
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
@@ -91,8 +93,15 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 bail!("password: {message}");
             }
             let hash = bcrypt::hash(&password, config.bcrypt_cost)?;
-            User::set_password_hash(&mut conn, user.id, &hash)?;
-            let ended = session::delete_for_user(&mut conn, user.id, None)?;
+            // The new password, the end of the sessions and the notice (when mail is
+            // on; a running server sends it) are one change.
+            let ended = conn.transaction(|conn| {
+                User::set_password_hash(conn, user.id, &hash)?;
+                let ended = session::delete_for_user(conn, user.id, None)?;
+                let mail = config.mail.as_ref();
+                notices::password_changed(conn, mail, &user, &ChangedBy::Operator)?;
+                Ok::<_, diesel::result::Error>(ended)
+            })?;
             println!(
                 "password changed for {}; {ended} session(s) ended",
                 user.username

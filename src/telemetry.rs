@@ -22,6 +22,15 @@ pub fn init() {
         .try_init();
 }
 
+/// The path as logged: a reset link's token is secret (SPEC §11), so its segment
+/// is replaced by the route's placeholder.
+pub fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/password/reset/") {
+        Some(_) => "/password/reset/{token}".to_owned(),
+        None => path.to_owned(),
+    }
+}
+
 /// One line per request: method, path (never the query, cookies or body), status,
 /// latency and client address. Written by hand because tracing-actix-web's spans log
 /// more than we want and need a second crate to print one line.
@@ -31,7 +40,7 @@ pub async fn log_request(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let start = Instant::now();
     let method = req.method().clone();
-    let path = req.path().to_owned();
+    let path = loggable_path(req.path());
     let res = next.call(req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     match &res {
