@@ -54,6 +54,9 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 config.bind = bind;
+                if let Some(mail) = &mut config.mail {
+                    mail.rebind(bind);
+                }
             }
             let bind = config.bind;
             actix_web::rt::System::new().block_on(async move {

@@ -33,7 +33,7 @@ const MAX_RETRY: time::Duration = time::Duration::minutes(10);
 /// A mail that still fails this long after it was written is given up.
 const GIVE_UP_AFTER: time::Duration = time::Duration::hours(1);
 /// Rows written by another process (the CLI, another instance) are seen this soon.
-const POLL: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_secs(5);
 /// How long a reset link works.
 pub const LINK_LIFETIME: time::Duration = time::Duration::hours(1);
 

@@ -16,6 +16,17 @@ pub struct MailSettings {
     pub from: Mailbox,
     /// `PUBLIC_URL` without its trailing `/`, or `http://BIND` with `SMTP_URL=log`.
     pub link_base: String,
+    /// `link_base` is `http://BIND` (no `PUBLIC_URL`): it follows `serve --bind`.
+    links_from_bind: bool,
+}
+
+impl MailSettings {
+    /// The listen address changed (`serve --bind`): links built from it follow.
+    pub fn rebind(&mut self, bind: SocketAddr) {
+        if self.links_from_bind {
+            self.link_base = format!("http://{bind}");
+        }
+    }
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -107,6 +118,7 @@ pub fn from_lookup(
         transport,
         from,
         link_base,
+        links_from_bind: public_url.is_none(),
     }))
 }
 

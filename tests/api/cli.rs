@@ -11,7 +11,7 @@ use crate::helpers::*;
 const BIN: &str = env!("CARGO_BIN_EXE_tickbox");
 
 /// The binary with a clean environment, run in an empty directory (no `.env`).
-fn tickbox(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
+pub(crate) fn tickbox(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .current_dir(dir)
@@ -22,7 +22,7 @@ fn tickbox(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
     cmd
 }
 
-fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
+pub(crate) fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -615,5 +615,71 @@ async fn one_log_line_per_request_and_no_secrets_in_the_log() {
     assert!(
         !log.contains('\u{1b}'),
         "no terminal colour codes in a log file"
+    );
+}
+
+#[tokio::test]
+async fn smtp_url_log_writes_the_mail_whole_and_request_lines_hide_the_token() {
+    let db = TestDb::new();
+    let dir = TempDir::new("cli");
+    let vars = [("BCRYPT_COST", "4"), ("SMTP_URL", "log")];
+    let mut server = start_server_with(&dir, &db.url, Stdio::piped(), &vars);
+    // The log is read as it is written: the sender writes the mail after the request.
+    let stderr = server.child.stderr.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let browser = Browser::new(&base);
+    let user = browser.register("logmail").await;
+    let res = browser
+        .post("/password/forgot", &[("email", &user.email)])
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+
+    // With SMTP_URL=log and no PUBLIC_URL, links use http://BIND.
+    let prefix = format!("{base}/password/reset/");
+    let mut log = String::new();
+    let link = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no mail in the log:\n{log}"));
+        log.push_str(&line);
+        log.push('\n');
+        if let Some(at) = line.find(&prefix) {
+            break line[at..at + prefix.len() + 64].to_owned();
+        }
+    };
+    assert!(
+        log.contains("Subject: Reset your tickbox password"),
+        "{log}"
+    );
+    assert!(log.contains("From: tickbox <noreply@localhost>"), "{log}");
+    let token = &link[prefix.len()..];
+    let path = &link[base.len()..];
+    assert_eq!(browser.get(path).await.status(), reqwest::StatusCode::OK);
+
+    // SIGTERM stops the server and its mail sender cleanly.
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(server.child.wait().unwrap().code(), Some(0));
+    reader.join().unwrap();
+    log.extend(lines.try_iter().map(|l| l + "\n"));
+    assert!(log.contains("path=/password/reset/{token}"), "{log}");
+    assert_eq!(
+        log.matches(token).count(),
+        1,
+        "the token only in the mail:\n{log}"
     );
 }
