@@ -19,15 +19,15 @@ axe.run(document, { resultTypes: ['violations'] })
   .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));
 "#;
 
-struct Audit {
-    axe: String,
-    pages: Vec<String>,
-    violations: Vec<String>,
+pub(crate) struct Audit {
+    pub(crate) axe: String,
+    pub(crate) pages: Vec<String>,
+    pub(crate) violations: Vec<String>,
 }
 
 impl Audit {
     /// Checks the page the browser shows now, under `label`.
-    async fn check(&mut self, browser: &Browser, label: &str) {
+    pub(crate) async fn check(&mut self, browser: &Browser, label: &str) {
         let theme = browser.theme().await;
         let label = format!("{label} [{theme}] {}", browser.path().await);
         let loaded = browser
@@ -58,7 +58,7 @@ impl Audit {
 }
 
 /// Switches to `theme` with the navbar button unless the page already has it.
-async fn use_theme(browser: &Browser, theme: &str) {
+pub(crate) async fn use_theme(browser: &Browser, theme: &str) {
     if browser.theme().await != theme {
         browser
             .click_and_load(&format!(".theme-switch button[value={theme}]"))

@@ -13,5 +13,6 @@ mod accessibility;
 mod deploy_files;
 mod journey;
 mod keyboard;
+mod password_reset;
 mod proxy;
 mod two_instances;
