@@ -80,8 +80,18 @@ impl Sender {
             if batch.is_empty() {
                 break;
             }
-            for row in batch {
+            let mut rows = batch.into_iter();
+            for row in rows.by_ref() {
                 self.deliver(row).await?;
+                if *stop.borrow() {
+                    break;
+                }
+            }
+            // Stopping: what was claimed but not tried is due again at once (for
+            // another instance, or this one's next start), not after its lease.
+            let left: Vec<i64> = rows.map(|row| row.id).collect();
+            if !left.is_empty() {
+                db::run(&self.pool, move |c| Ok(outbox::release(c, &left, now())?)).await?;
             }
         }
         let next = db::run(&self.pool, |c| Ok(outbox::next_due(c)?)).await?;

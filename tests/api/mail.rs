@@ -191,3 +191,20 @@ async fn set_password_mails_a_notice_by_the_operator_and_kills_older_links() {
     // The link made for the old password is dead.
     assert_eq!(app.get(&path).await.status(), StatusCode::GONE);
 }
+
+#[tokio::test]
+async fn tls_required_never_falls_back_to_plain_text() {
+    // The sink offers no STARTTLS: a mail that requires it must not go in clear.
+    let mut sink = SmtpSink::start().await;
+    let url = format!("smtp://127.0.0.1:{}?tls=required", sink.port);
+    let app = spawn_mailing_app(&sink, vec![("SMTP_URL", url)]).await;
+    let zoe = app.register("Zoe").await;
+    ask_for_link(&app, &zoe.email).await;
+    until_outbox(&app, "a refused attempt", |rows| {
+        rows.first()
+            .is_some_and(|&(attempts, error, sent)| attempts >= 1 && error && !sent)
+    })
+    .await;
+    // That attempt's SMTP conversation is over, and it delivered nothing.
+    assert!(sink.try_next_mail().is_none());
+}

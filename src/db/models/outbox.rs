@@ -158,6 +158,18 @@ pub fn claim_due(
     }
 }
 
+/// Gives back claimed rows that were not tried: due again at `now`, their claim not
+/// counted as an attempt.
+pub fn release(conn: &mut DbConnection, ids: &[i64], now: PrimitiveDateTime) -> QueryResult<()> {
+    diesel::update(mail_outbox::table.filter(mail_outbox::id.eq_any(ids)))
+        .set((
+            mail_outbox::next_attempt_at.eq(Some(now)),
+            mail_outbox::attempts.eq(mail_outbox::attempts - 1),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Delivered: never sent again.
 pub fn mark_sent(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<()> {
     diesel::update(mail_outbox::table.find(id))
