@@ -7,11 +7,13 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use diesel::Connection;
 
 use crate::auth::{two_factor, validation};
 use crate::config::{Config, DatabaseUrl};
 use crate::db::models::{session, user::NewUser, user::User};
 use crate::db::{self, DbConnection};
+use crate::mail::{notices, ChangedBy};
 use crate::startup::Application;
 
 #[derive(Debug, Parser)]
@@ -71,6 +73,9 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Serve { bind } => {
             if let Some(bind) = bind {
                 config.bind = bind;
+                if let Some(mail) = &mut config.mail {
+                    mail.rebind(bind);
+                }
             }
             let bind = config.bind;
             actix_web::rt::System::new().block_on(async move {
@@ -110,8 +115,15 @@ pub fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 bail!("password: {message}");
             }
             let hash = bcrypt::hash(&password, config.bcrypt_cost)?;
-            User::set_password_hash(&mut conn, user.id, &hash)?;
-            let ended = session::delete_for_user(&mut conn, user.id, None)?;
+            // The new password, the end of the sessions and the notice (when mail is
+            // on; a running server sends it) are one change.
+            let ended = conn.transaction(|conn| {
+                User::set_password_hash(conn, user.id, &hash)?;
+                let ended = session::delete_for_user(conn, user.id, None)?;
+                let mail = config.mail.as_ref();
+                notices::password_changed(conn, mail, &user, &ChangedBy::Operator)?;
+                Ok::<_, diesel::result::Error>(ended)
+            })?;
             println!(
                 "password changed for {}; {ended} session(s) ended",
                 user.username

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
 
+use crate::mail::settings::MailSettings;
+
 /// Bytes a `SECRET_KEY` must have at least (SPEC §1).
 pub const MIN_SECRET_KEY_BYTES: usize = 64;
 
@@ -115,6 +117,8 @@ pub struct Config {
     /// Where Prometheus metrics are served (`METRICS_BIND`); never on `bind`.
     pub metrics_bind: Option<SocketAddr>,
     pub log_format: LogFormat,
+    /// `SMTP_URL`, `MAIL_FROM`, `PUBLIC_URL`; `None` when mail is off (SPEC §9).
+    pub mail: Option<MailSettings>,
 }
 
 /// A configuration value that cannot be used; `Display` is the one line printed at start.
@@ -160,6 +164,7 @@ impl Config {
             .map_err(err("TRUSTED_PROXIES"))?;
 
         let cookie_secure = CookieSecure::parse(get("COOKIE_SECURE").as_deref())?;
+        let mail = crate::mail::settings::from_lookup(get, bind)?;
 
         let metrics_bind = metrics_bind(get("METRICS_BIND"), bind)?;
         let log_format = LogFormat::parse(get("LOG_FORMAT").as_deref())?;
@@ -174,6 +179,7 @@ impl Config {
             pool_size,
             metrics_bind,
             log_format,
+            mail,
         })
     }
 

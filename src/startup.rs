@@ -20,6 +20,7 @@ use crate::auth::{guard, password::Hasher, session_store::DbSessionStore};
 use crate::config::{Config, CookieSecure, DatabaseUrl};
 use crate::db::{self, models, DbPool};
 use crate::error::AppError;
+use crate::mail::{sender::Sender, transport::Mailer, MailHandle};
 use crate::monitoring::{Metrics, Sample};
 use crate::session_state;
 use crate::state::AppState;
@@ -32,6 +33,8 @@ pub struct Application {
     metrics_port: Option<u16>,
     pool: DbPool,
     metrics: Metrics,
+    /// The mail sender, started with the server (mail on only).
+    sender: Option<Sender>,
 }
 
 impl Application {
@@ -70,6 +73,17 @@ impl Application {
             Some(_) => Metrics::enabled(),
             None => Metrics::default(),
         };
+        let mail = config.mail.clone().map(MailHandle::new);
+        let sender = match &mail {
+            Some(handle) => Some(Sender {
+                pool: pool.clone(),
+                mailer: Mailer::new(&handle.settings).context("SMTP_URL")?,
+                settings: handle.settings.clone(),
+                wake: handle.wake_signal(),
+                metrics: metrics.clone(),
+            }),
+            None => None,
+        };
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             templates,
@@ -77,6 +91,7 @@ impl Application {
             metrics: metrics.clone(),
             secrets: SecretCipher::derive(&secret),
             config,
+            mail,
         });
         let scrape = metrics_listener.map(|l| (l, scrape(&state)));
         let server = serve(listener, scrape, state, key)?;
@@ -86,6 +101,7 @@ impl Application {
             metrics_port,
             pool,
             metrics,
+            sender,
         })
     }
 
@@ -99,13 +115,22 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT, then finishes in-flight requests (up to 30 s).
-    /// The purge of expired rows runs beside it and stops with it.
+    /// The purge of expired rows and the mail sender run beside it and stop with it
+    /// (the sender finishes the mail in hand; what is still due waits in the outbox).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purger = tokio::spawn(purge_regularly(self.pool));
         let upkeep = tokio::spawn(self.metrics.upkeep_regularly());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let sender = self.sender.map(|s| tokio::spawn(s.run(stopped)));
         let served = self.server.await;
         purger.abort();
         upkeep.abort();
+        let _ = stop.send(true);
+        if let Some(sender) = sender {
+            if tokio::time::timeout(SENDER_STOP, sender).await.is_err() {
+                tracing::warn!("the mail sender did not stop in time; its mail stays due");
+            }
+        }
         served
     }
 }
@@ -247,7 +272,11 @@ fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     options.open(path)?.write_all(data)
 }
 
-/// Deletes expired sessions and old log-in failures every few minutes.
+/// How long a stopping server waits for the mail in hand (the SMTP timeout).
+const SENDER_STOP: Duration = Duration::from_secs(30);
+
+/// Deletes expired sessions, old log-in failures, finished outbox rows (after a day:
+/// reset requests count for an hour) and dead reset links every few minutes.
 async fn purge_regularly(pool: DbPool) {
     const EVERY: Duration = Duration::from_secs(300);
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + EVERY, EVERY);
@@ -256,6 +285,8 @@ async fn purge_regularly(pool: DbPool) {
         let purged = db::run(&pool, |c| {
             let now = models::now();
             models::session::purge_expired(c, now)?;
+            models::outbox::purge_finished_before(c, now - time::Duration::days(1))?;
+            models::password_reset::purge_expired(c, now)?;
             Ok(models::login_failure::purge_before(
                 c,
                 now - crate::auth::throttle::WINDOW,

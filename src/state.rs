@@ -4,6 +4,7 @@ use crate::auth::password::Hasher;
 use crate::auth::two_factor::SecretCipher;
 use crate::config::Config;
 use crate::db::DbPool;
+use crate::mail::MailHandle;
 use crate::monitoring::Metrics;
 
 pub struct AppState {
@@ -15,6 +16,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Seals two-factor secrets (a key derived from `SECRET_KEY`).
     pub secrets: SecretCipher,
+    /// `None` when mail is off (`SMTP_URL` unset): the forgotten-password pages are 404.
+    pub mail: Option<MailHandle>,
 }
 
 /// The form in which handlers receive the state.

@@ -77,13 +77,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Mails waiting to be sent, sent, or given up (db::models::outbox).
+    mail_outbox (id) {
+        id -> BigInt,
+        /// `message` (ready to send) or `password_reset` (its link is made when sent).
+        kind -> Text,
+        user_id -> Nullable<BigInt>,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        client_ip -> Text,
+        created_at -> Timestamp,
+        /// NULL: nothing (more) to send.
+        next_attempt_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        /// SHA-256 (hex) of the token in the link; the token itself is never stored.
+        token_hash -> Text,
+        user_id -> BigInt,
+        /// The account's `password_version` when the link was made.
+        password_version -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(todos -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(mail_outbox -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     todos,
     sessions,
     login_failures,
-    recovery_codes
+    recovery_codes,
+    mail_outbox,
+    password_resets
 );

@@ -13,6 +13,7 @@ mod account;
 mod auth;
 mod health;
 mod home;
+mod password;
 mod theme;
 mod todos;
 pub mod two_factor;
@@ -81,6 +82,22 @@ pub fn configure_pages(cfg: &mut web::ServiceConfig) {
             .route(page(auth::logout::logout_form))
             .route(form(auth::logout::logout))
             .default_service(allow("GET, HEAD, POST")),
+    )
+    .service(
+        web::scope("/password")
+            .service(
+                web::resource("/forgot")
+                    .route(page(password::forgot::forgot_form))
+                    .route(form(password::forgot::forgot))
+                    .default_service(allow("GET, HEAD, POST")),
+            )
+            .service(
+                web::resource("/reset/{token}")
+                    .route(page(password::reset::reset_form))
+                    .route(form(password::reset::reset))
+                    .default_service(allow("GET, HEAD, POST")),
+            )
+            .default_service(web::to(not_found)),
     )
     .service(
         web::resource("/theme")

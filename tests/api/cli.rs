@@ -22,7 +22,7 @@ pub(crate) fn tickbox(dir: &std::path::Path, vars: &[(&str, &str)]) -> Command {
     cmd
 }
 
-fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
+pub(crate) fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -59,6 +59,18 @@ fn bad_configuration_stops_with_one_line_naming_the_variable_and_status_2() {
             "METRICS_BIND",
         ),
         (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+        // Mail (SPEC §1, §9): sending for real needs PUBLIC_URL for its links.
+        (&[("SMTP_URL", "smtp://127.0.0.1:25")], "PUBLIC_URL"),
+        (&[("SMTP_URL", "gopher://127.0.0.1")], "SMTP_URL"),
+        (
+            &[("SMTP_URL", "smtp://127.0.0.1?tls=sometimes")],
+            "SMTP_URL",
+        ),
+        (
+            &[("SMTP_URL", "log"), ("PUBLIC_URL", "todo.example.com")],
+            "PUBLIC_URL",
+        ),
+        (&[("SMTP_URL", "log"), ("MAIL_FROM", "nobody")], "MAIL_FROM"),
         (
             &[("DATABASE_URL", "postgres://postgres@127.0.0.1/x")],
             "SECRET_KEY",
@@ -640,5 +652,71 @@ fn a_clients_malformed_request_gets_its_400_and_no_error_line() {
     assert!(
         !log.contains("ERROR"),
         "a client's mistake is not our error:\n{log}"
+    );
+}
+
+#[tokio::test]
+async fn smtp_url_log_writes_the_mail_whole_and_request_lines_hide_the_token() {
+    let db = TestDb::new();
+    let dir = TempDir::new("cli");
+    let vars = [("BCRYPT_COST", "4"), ("SMTP_URL", "log")];
+    let mut server = start_server_with(&dir, &db.url, Stdio::piped(), &vars);
+    // The log is read as it is written: the sender writes the mail after the request.
+    let stderr = server.child.stderr.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let browser = Browser::new(&base);
+    let user = browser.register("logmail").await;
+    let res = browser
+        .post("/password/forgot", &[("email", &user.email)])
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+
+    // With SMTP_URL=log and no PUBLIC_URL, links use http://BIND.
+    let prefix = format!("{base}/password/reset/");
+    let mut log = String::new();
+    let link = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no mail in the log:\n{log}"));
+        log.push_str(&line);
+        log.push('\n');
+        if let Some(at) = line.find(&prefix) {
+            break line[at..at + prefix.len() + 64].to_owned();
+        }
+    };
+    assert!(
+        log.contains("Subject: Reset your tickbox password"),
+        "{log}"
+    );
+    assert!(log.contains("From: tickbox <noreply@localhost>"), "{log}");
+    let token = &link[prefix.len()..];
+    let path = &link[base.len()..];
+    assert_eq!(browser.get(path).await.status(), reqwest::StatusCode::OK);
+
+    // SIGTERM stops the server and its mail sender cleanly.
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(server.child.wait().unwrap().code(), Some(0));
+    reader.join().unwrap();
+    log.extend(lines.try_iter().map(|l| l + "\n"));
+    assert!(log.contains("route=/password/reset/{token}"), "{log}");
+    assert_eq!(
+        log.matches(token).count(),
+        1,
+        "the token only in the mail:\n{log}"
     );
 }

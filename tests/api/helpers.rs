@@ -299,11 +299,16 @@ pub fn set_cookies(res: &Response) -> Vec<String> {
         .collect()
 }
 
-/// Runs `f` on the test's database through tickbox's own connection layer.
+/// Runs `f` on the test's database through tickbox's own connection layer, on a
+/// connection of its own. Not a pool: r2d2 keeps connecting in background threads
+/// (`min_idle`) after a pool is dropped, and a thread inside libpq when the test
+/// process exits can crash it (seen as SIGSEGV after every test had passed).
 pub fn with_db<T>(app: &TestApp, f: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>) -> T {
     let url = DatabaseUrl::parse(&app.db.url).expect("a database URL");
-    let pool = db::build_pool(&url, 1);
-    db::run_blocking(&pool, |conn| Ok(f(conn)?)).expect("a database call")
+    let mut conn = db::Manager::new(url)
+        .connect()
+        .expect("a database connection");
+    f(&mut conn).expect("a database call")
 }
 
 /// The response is a 303 See Other to exactly `location` (zero2prod's

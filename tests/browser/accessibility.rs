@@ -20,9 +20,9 @@ axe.run(document, { resultTypes: ['violations'] })
 "#;
 
 pub(crate) struct Audit {
-    axe: String,
-    pages: Vec<String>,
-    violations: Vec<String>,
+    pub(crate) axe: String,
+    pub(crate) pages: Vec<String>,
+    pub(crate) violations: Vec<String>,
 }
 
 impl Audit {

@@ -14,6 +14,7 @@ mod account;
 mod deploy_files;
 mod journey;
 mod keyboard;
+mod password_reset;
 mod proxy;
 mod two_factor;
 mod two_instances;

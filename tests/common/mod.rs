@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod smtp;
+
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 

@@ -1,6 +1,8 @@
 //! One file per table: the row structs and the queries on that table.
 
 pub mod login_failure;
+pub mod outbox;
+pub mod password_reset;
 pub mod recovery_code;
 pub mod session;
 pub mod todo;

@@ -142,6 +142,16 @@ impl User {
             .optional()
     }
 
+    /// The account whose stored email is `email`, ignoring case (the HTML email rule
+    /// admits ASCII only, so ASCII case is all there is).
+    pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::email_key.eq(email.trim().to_lowercase()))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn find_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<User>> {
         users::table
             .filter(users::username_key.eq(username.to_lowercase()))
@@ -199,6 +209,27 @@ impl User {
             .find(id)
             .filter(users::password_version.eq(checked_version));
         Ok(diesel::delete(checked).execute(conn)? == 1)
+    }
+
+    /// [`Self::set_password_hash`], only while the password is still at `version`
+    /// (a reset link made for it); `false` when it has changed meanwhile.
+    pub fn set_password_hash_at_version(
+        conn: &mut DbConnection,
+        id: i64,
+        version: i64,
+        hash: &str,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            users::table
+                .find(id)
+                .filter(users::password_version.eq(version)),
+        )
+        .set((
+            users::password_hash.eq(hash),
+            users::password_version.eq(users::password_version + 1),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
     }
 
     /// The password's current version (`None`: the account is gone).

@@ -11,6 +11,7 @@ use crate::auth::validation;
 use crate::db::models::{session, user::User};
 use crate::db::{self, request::begin_request_transaction, DbConnection};
 use crate::error::AppError;
+use crate::mail::{notices, settings::MailSettings, ChangedBy};
 use crate::session_state::{Level, TypedSession};
 use crate::state::State;
 use crate::web::client::ClientInfo;
@@ -62,15 +63,19 @@ pub async fn change_password(
         None => None,
     };
     let hash = state.hasher.hash(form.new_password.clone()).await?;
+    let mail = state.mail.as_ref().map(|m| m.settings.clone());
+    let by = ChangedBy::Client(ClientInfo::of(&req).ip_text());
     // The change and this session's new id (saved by actix-session after the handler)
     // commit together. Begun after the hash: its connection is held until the commit.
     begin_request_transaction(&state.pool).await?;
     let changed = db::run(&state.pool, move |conn| {
+        let notice = (mail.as_ref(), &by);
         Ok(commit_password_change(
             conn,
             verified,
             &hash,
             end_others_except.as_deref(),
+            notice,
         )?)
     })
     .await?;
@@ -84,6 +89,11 @@ pub async fn change_password(
             &page.with_error("current_password", WRONG_PASSWORD),
         );
     }
+    if let Some(mail) = &state.mail {
+        // The notice commits with the request; should the sender wake before that, it
+        // finds the row at its next look (a few seconds).
+        mail.wake();
+    }
     let session = TypedSession::of(&req);
     session.renew_id()?;
     session.push_flash(Level::Success, "Your password has been changed.");
@@ -93,13 +103,14 @@ pub async fn change_password(
 /// THE place where a password change commits, in one transaction: the new hash (only
 /// while the password is still the one checked, else `false` and nothing changes), the
 /// other sessions ended when asked (`end_others_except`: this session's public
-/// handle), and the check counted as a success. Whatever else a change must do (a
-/// notice to the account's owner) belongs in here.
+/// handle), the check counted as a success, and the notice mail to the account's
+/// owner (SPEC §9) queued.
 fn commit_password_change(
     conn: &mut DbConnection,
     verified: Verified,
     hash: &str,
     end_others_except: Option<&str>,
+    (mail, by): (Option<&MailSettings>, &ChangedBy),
 ) -> QueryResult<bool> {
     conn.transaction(|conn| {
         let (id, version) = (verified.user.id, verified.user.password_version);
@@ -110,6 +121,7 @@ fn commit_password_change(
         if let Some(keep) = end_others_except {
             session::delete_for_user(conn, id, Some(keep))?;
         }
+        notices::password_changed(conn, mail, &verified.user, by)?;
         verified.succeeded(conn)?;
         Ok(true)
     })

@@ -37,17 +37,20 @@ struct LoginPage {
     remember_me: bool,
     /// Minutes to wait, when throttled.
     locked_minutes: Option<u64>,
+    /// Mail is on: link "Forgot your password?".
+    forgot_password: bool,
 }
 
 impl LoginPage {
     /// The form again with what was typed (never the password).
-    fn refilled(form: &LoginForm) -> Self {
+    fn refilled(form: &LoginForm, state: &AppState) -> Self {
         Self {
             login: form.login.clone(),
             next_query: super::next_query(&form.next),
             next: form.next.clone(),
             remember_me: form.remember_me.is_some(),
             locked_minutes: None,
+            forgot_password: state.mail.is_some(),
         }
     }
 }
@@ -61,6 +64,7 @@ pub async fn login_form(
     let page = LoginPage {
         next_query: super::next_query(&next),
         next,
+        forgot_password: state.mail.is_some(),
         ..LoginPage::default()
     };
     render(&req, &state, StatusCode::OK, "auth/login.html", &page)
@@ -72,7 +76,7 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let page = LoginPage::refilled(&form);
+    let page = LoginPage::refilled(&form, &state);
     let attempt = Attempt::count(&state, &form.login, ClientInfo::of(&req).ip_text()).await?;
     let attempt = match attempt {
         Ok(attempt) => attempt,

@@ -7,12 +7,12 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::monitoring::LoginOutcome;
 use crate::auth::guard::CurrentUser;
 use crate::auth::throttle;
 use crate::auth::two_factor::{self, totp::unix_now};
 use crate::db::{self, models::two_factor as columns, models::user::User};
 use crate::error::AppError;
+use crate::monitoring::LoginOutcome;
 use crate::routes::auth::{login_user, Account};
 use crate::session_state::{Flash, Level, PasswordStep, TypedSession};
 use crate::state::{AppState, State};

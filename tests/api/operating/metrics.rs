@@ -7,14 +7,14 @@ use reqwest::{Method, StatusCode};
 use crate::helpers::*;
 
 /// One sample of the text exposition: its name, labels and value.
-struct Sample {
+pub(crate) struct Sample {
     name: String,
     labels: BTreeMap<String, String>,
     value: f64,
 }
 
 /// Parses the Prometheus text format (label values may hold `{`, `}` and `,`).
-fn samples(text: &str) -> Vec<Sample> {
+pub(crate) fn samples(text: &str) -> Vec<Sample> {
     let mut out = Vec::new();
     for line in text
         .lines()
@@ -49,7 +49,7 @@ fn labels_of(text: &str) -> BTreeMap<String, String> {
 }
 
 /// The value of the series `name` with exactly these labels (0 when absent).
-fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
     let wanted: BTreeMap<String, String> = labels
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -3,4 +3,4 @@
 
 mod backup;
 mod logs;
-mod metrics;
+pub(crate) mod metrics;

@@ -20,6 +20,9 @@ const CONFIG_VARS: &[&str] = &[
     "COOKIE_SECURE",
     "DATABASE_POOL_SIZE",
     "RUST_LOG",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "PUBLIC_URL",
 ];
 
 pub struct Tickbox {
