@@ -77,4 +77,12 @@ impl Tickbox {
     pub fn log(&self) -> String {
         self.process.output()
     }
+
+    /// Waits (at most 30 s) for a log line holding `text`: a request's line is written
+    /// as its answer leaves, so it may reach the test's reader after the answer.
+    pub fn wait_for_log(&mut self, text: &str) {
+        self.process.wait_for_line(Duration::from_secs(30), |line| {
+            line.contains(text).then_some(())
+        });
+    }
 }
