@@ -89,6 +89,13 @@ impl TypedSession {
         self.0.get(keys::PUBLIC_ID).ok().flatten()
     }
 
+    /// [`Self::public_id`] of a logged-in session, which always has a row: the handle
+    /// that "end the other sessions" keeps. Failing closed, never "keep none".
+    pub fn own_public_id(&self) -> Result<String, AppError> {
+        self.public_id()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("a logged-in session without a row")))
+    }
+
     /// Keeps the address of the session's latest request (SPEC §5 lists it): written
     /// only when it changed, so reading pages from one place costs no write.
     pub fn note_client_ip(&self, ip: String) -> Result<(), AppError> {

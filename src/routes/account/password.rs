@@ -59,7 +59,7 @@ pub async fn change_password(
         return invalid(&req, &state, &page);
     }
     let end_others_except = match form.logout_others {
-        Some(_) => Some(current_handle(&req)?),
+        Some(_) => Some(TypedSession::of(&req).own_public_id()?),
         None => None,
     };
     let hash = state.hasher.hash(form.new_password.clone()).await?;
@@ -163,11 +163,4 @@ async fn refilled(
     let mut page = AccountPage::of(req, state, user).await?;
     page.logout_others = form.logout_others.is_some();
     Ok(page)
-}
-
-/// This session's public handle: a logged-in session always has a row, so always one.
-pub(super) fn current_handle(req: &HttpRequest) -> Result<String, AppError> {
-    TypedSession::of(req)
-        .public_id()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a logged-in session without a row")))
 }

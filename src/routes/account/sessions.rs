@@ -4,7 +4,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::password::current_handle;
 use crate::auth::guard::CurrentUser;
 use crate::db::{self, models::session};
 use crate::error::AppError;
@@ -25,7 +24,7 @@ pub async fn revoke_session(
     if !session::is_public_id(&id) {
         return Err(AppError::NotFound);
     }
-    let current = current_handle(&req)?;
+    let current = TypedSession::of(&req).own_public_id()?;
     let ended = db::run(&state.pool, move |conn| {
         Ok(session::revoke(conn, user.id, &id, &current)?)
     })
@@ -43,7 +42,7 @@ pub async fn revoke_other_sessions(
     state: State,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let current = current_handle(&req)?;
+    let current = TypedSession::of(&req).own_public_id()?;
     db::run(&state.pool, move |conn| {
         Ok(session::delete_for_user(conn, user.id, Some(&current))?)
     })

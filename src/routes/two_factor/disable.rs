@@ -6,10 +6,9 @@ use diesel::Connection;
 use serde::Deserialize;
 
 use super::confirm::{self, Form, Start};
-use super::end_other_sessions;
 use crate::auth::guard::CurrentUser;
 use crate::auth::two_factor;
-use crate::db::{self, models::user::User};
+use crate::db::{self, models::session, models::user::User};
 use crate::error::AppError;
 use crate::session_state::{Level, TypedSession};
 use crate::state::State;
@@ -35,7 +34,7 @@ pub async fn disable(
     };
     let DisableForm { password, code } = form.into_inner();
     let password_ok = attempt.password_is_right(&state, password).await?;
-    let keep = TypedSession::of(&req).public_id();
+    let keep = TypedSession::of(&req).own_public_id()?;
     let cipher = state.secrets.clone();
     let checked = attempt.user.password_version;
     let errors = db::run(&state.pool, move |conn| {
@@ -55,7 +54,8 @@ pub async fn disable(
                 return diesel::QueryResult::Ok(false);
             }
             two_factor::turn_off(conn, user.id)?;
-            end_other_sessions(conn, user.id, keep.as_deref())?;
+            // Turning 2FA off or renewing its codes ends the other sessions (SPEC §10).
+            session::delete_for_user(conn, user.id, Some(&keep))?;
             Ok(true)
         })?;
         if turned_off {

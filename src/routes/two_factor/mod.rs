@@ -10,11 +10,9 @@ pub mod recovery;
 pub mod setup;
 pub mod show;
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::HttpResponse;
 use serde::Serialize;
 
-use crate::db::models::{recovery_code, session, two_factor};
+use crate::db::models::{recovery_code, two_factor};
 use crate::db::DbConnection;
 
 /// What the account page says about two-factor authentication.
@@ -37,21 +35,4 @@ pub fn summary(conn: &mut DbConnection, user_id: i64) -> diesel::QueryResult<Sum
         enabled,
         codes_left,
     })
-}
-
-/// Turning 2FA on or off, or renewing its codes, ends the account's other sessions
-/// (SPEC §10); `current` is this session's row.
-fn end_other_sessions(
-    conn: &mut DbConnection,
-    user_id: i64,
-    current: Option<&str>,
-) -> diesel::QueryResult<usize> {
-    session::delete_for_user(conn, user_id, current)
-}
-
-/// The secret and the recovery codes must never sit in a cache.
-fn no_store(mut res: HttpResponse) -> HttpResponse {
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
 }

@@ -6,10 +6,10 @@ use diesel::Connection;
 use serde::Deserialize;
 
 use super::confirm::{self, Form, Start};
-use super::{end_other_sessions, show};
+use super::show;
 use crate::auth::guard::CurrentUser;
 use crate::auth::two_factor;
-use crate::db::{self, models::user::User};
+use crate::db::{self, models::session, models::user::User};
 use crate::error::AppError;
 use crate::session_state::TypedSession;
 use crate::state::State;
@@ -41,7 +41,7 @@ pub async fn renew_codes(
         return confirm::wrong(&req, &state, Form::Renew, wrong());
     }
     let session = TypedSession::of(&req);
-    let keep = session.public_id();
+    let keep = session.own_public_id()?;
     let checked = attempt.user.password_version;
     let renewed = db::run(&state.pool, move |conn| {
         // The password checked must still be the account's.
@@ -52,7 +52,8 @@ pub async fn renew_codes(
         let codes = conn.transaction(|conn| {
             let codes = two_factor::renew_codes(conn, user.id)?;
             if codes.is_some() {
-                end_other_sessions(conn, user.id, keep.as_deref())?;
+                // Turning 2FA off or renewing its codes ends the other sessions (SPEC §10).
+                session::delete_for_user(conn, user.id, Some(&keep))?;
             }
             diesel::QueryResult::Ok(codes)
         })?;

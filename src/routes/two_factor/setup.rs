@@ -8,10 +8,10 @@ use qrcode::render::svg;
 use qrcode::QrCode;
 use serde::{Deserialize, Serialize};
 
-use super::{end_other_sessions, show};
+use super::show;
 use crate::auth::guard::CurrentUser;
 use crate::auth::two_factor::{self, purpose, totp, TotpSecret};
-use crate::db::{self, models::two_factor as columns};
+use crate::db::{self, models::session, models::two_factor as columns};
 use crate::error::AppError;
 use crate::session_state::{Level, TypedSession};
 use crate::state::{AppState, State};
@@ -70,12 +70,13 @@ pub async fn enable(
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return render_setup(&req, &state, &user, &secret, Some(errors), status);
     };
-    let (cipher, keep) = (state.secrets.clone(), session.public_id());
+    let (cipher, keep) = (state.secrets.clone(), session.own_public_id()?);
     let codes = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let codes = two_factor::turn_on(conn, &cipher, user.id, &secret, step)?;
             if codes.is_some() {
-                end_other_sessions(conn, user.id, keep.as_deref())?;
+                // Turning 2FA on ends the other sessions (SPEC §10).
+                session::delete_for_user(conn, user.id, Some(&keep))?;
             }
             Ok(codes)
         })
@@ -139,7 +140,7 @@ pub fn render_setup(
         errors: errors.unwrap_or_default(),
     };
     let res = render(req, state, status, "two_factor/setup.html", &page)?;
-    Ok(super::no_store(res))
+    Ok(res)
 }
 
 fn grouped(secret: &str) -> String {

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::{no_store, setup};
+use super::setup;
 use crate::auth::guard::CurrentUser;
 use crate::auth::two_factor::purpose;
 use crate::error::AppError;
@@ -39,13 +39,13 @@ pub async fn show_two_factor(
             "two_factor/recovery_codes.html",
             &page,
         )?;
-        return Ok(no_store(res));
+        return Ok(res);
     }
     if let Some(secret) = setup::pending_secret(&state, &session, user.id).await? {
         let res = setup::render_setup(&req, &state, &user, &secret, None, StatusCode::OK)?;
-        return Ok(no_store(res));
+        return Ok(res);
     }
-    Ok(no_store(see_other("/account", None)))
+    Ok(see_other("/account", None))
 }
 
 /// The codes waiting to be shown, taken off the session (they are shown once).
