@@ -134,6 +134,8 @@ mod tests {
         assert_eq!(secret.step_of(&code, now, step), None, "a replay");
         let spaced = format!("{} {}", &code[..3], &code[3..]);
         assert_eq!(secret.step_of(&spaced, now, 0), Some(step));
+        let dashed = format!("{}-{}", &code[..3], &code[3..]);
+        assert_eq!(secret.step_of(&dashed, now, 0), Some(step));
         assert_eq!(secret.step_of("12345x", now, 0), None);
         assert_eq!(secret.step_of("", now, 0), None);
     }

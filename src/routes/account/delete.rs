@@ -46,7 +46,7 @@ pub async fn delete_account(
         return invalid(
             &req,
             &state,
-            &page.with_error("password", "Wrong password."),
+            &page.with_error("password", super::WRONG_PASSWORD),
         );
     }
     let session = TypedSession::of(&req);

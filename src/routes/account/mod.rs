@@ -11,6 +11,10 @@ pub use delete::delete_account;
 pub use password::change_password;
 pub use sessions::{revoke_other_sessions, revoke_session};
 
+/// The error on a password field that asks for the account's password, on every form
+/// that asks for it again (here and the two-factor forms).
+pub const WRONG_PASSWORD: &str = "Wrong password.";
+
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;

@@ -5,7 +5,7 @@ use diesel::{Connection, QueryResult};
 use serde::Deserialize;
 
 use super::password_check::{self, Checked, Verified};
-use super::{invalid, throttled, AccountPage};
+use super::{invalid, throttled, AccountPage, WRONG_PASSWORD};
 use crate::auth::guard::CurrentUser;
 use crate::auth::validation;
 use crate::db::models::{session, user::User};
@@ -16,8 +16,6 @@ use crate::session_state::{Level, TypedSession};
 use crate::state::State;
 use crate::web::client::ClientInfo;
 use crate::web::form::{see_other, FieldErrors};
-
-const WRONG_PASSWORD: &str = "Wrong password.";
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

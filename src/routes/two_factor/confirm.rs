@@ -118,5 +118,5 @@ pub fn locked(
     Ok(res)
 }
 
-pub const WRONG_PASSWORD: &str = "That is not your password.";
+pub use crate::routes::account::WRONG_PASSWORD;
 pub const WRONG_CODE: &str = "That code is not right (or was used already).";
