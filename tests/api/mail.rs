@@ -42,6 +42,21 @@ async fn until_outbox(app: &TestApp, what: &str, done: impl Fn(&[(i32, bool, boo
     }
 }
 
+/// Waits (bounded) until the scraped `name` (no labels) satisfies `done`: the sender
+/// reports the outbox after each round, the scrape sees it then.
+async fn until_metric(app: &TestApp, name: &str, done: impl Fn(f64) -> bool) {
+    let scrape = format!("{}/metrics", app.metrics_address.clone().unwrap());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = reqwest::get(&scrape).await.unwrap().text().await.unwrap();
+        if done(value(&samples(&text), name, &[])) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{name}:\n{text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_mail_waits_while_smtp_is_down_and_goes_out_once_when_it_is_back() {
     // A port the sink will come back on, free for now.
@@ -60,11 +75,9 @@ async fn a_mail_waits_while_smtp_is_down_and_goes_out_once_when_it_is_back() {
             .is_some_and(|&(attempts, error, sent)| attempts >= 1 && error && !sent)
     })
     .await;
-    // The failure is counted (before it is written down, so it shows by now).
-    let scrape = format!("{}/metrics", app.metrics_address.clone().unwrap());
-    let text = reqwest::get(&scrape).await.unwrap().text().await.unwrap();
-    let failures = value(&samples(&text), "tickbox_mail_send_failures_total", &[]);
-    assert!(failures >= 1.0, "{text}");
+    // The failure is counted, and the mail waits in the outbox (SPEC §11).
+    until_metric(&app, "tickbox_mail_send_failures_total", |n| n >= 1.0).await;
+    until_metric(&app, "tickbox_mail_outbox_depth", |n| n == 1.0).await;
     // The link of the failed attempt was taken back.
     let links: i64 = with_db(&app, |c| password_resets::table.count().get_result(c));
     assert_eq!(links, 0);
@@ -73,6 +86,7 @@ async fn a_mail_waits_while_smtp_is_down_and_goes_out_once_when_it_is_back() {
     let mail = sink.next_mail().await;
     assert_eq!(mail.rcpt_to, [ida.email]);
     until_outbox(&app, "the mail marked sent", |rows| rows[0].2).await;
+    until_metric(&app, "tickbox_mail_outbox_depth", |n| n == 0.0).await;
     // Sent once: the next mail to arrive is another one, and the link works.
     let other = app.new_browser().register("Other").await;
     ask_for_link(&app, &other.email).await;
