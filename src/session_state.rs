@@ -195,12 +195,7 @@ impl TypedSession {
 
     /// Takes the recovery codes waiting to be shown (they are shown once).
     pub fn take_codes_to_show(&self) -> Option<String> {
-        if !self.0.contains_key(keys::CODES_TO_SHOW) {
-            return None;
-        }
-        let sealed = self.0.get(keys::CODES_TO_SHOW).ok().flatten();
-        self.0.remove(keys::CODES_TO_SHOW);
-        sealed
+        self.0.remove_as(keys::CODES_TO_SHOW)?.ok()
     }
 
     /// The session's CSRF token, created on first use.

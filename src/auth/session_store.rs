@@ -13,9 +13,9 @@
 //!
 //! The row id is the SHA-256 of the session key, so the cookie value never reaches the
 //! database; the account page knows a row by its random public handle instead, which
-//! stays when the session gets a new id. Lifetimes are the store's own (actix-session has one global TTL): a
-//! remembered session lasts 30 days from log-in; any other ends after 12 idle hours,
-//! and 7 days after log-in in any case.
+//! stays when the session gets a new id. Lifetimes are the store's own (actix-session
+//! has one global TTL): a remembered session lasts 30 days from log-in; any other ends
+//! after 12 idle hours, and 7 days after log-in in any case.
 
 use std::collections::HashMap;
 
