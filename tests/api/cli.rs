@@ -373,6 +373,17 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// Stops the server with SIGTERM, checks that it exited 0, and returns all it
+    /// wrote to stderr (started with `Stdio::piped()`).
+    pub(crate) fn stop_and_read_log(&mut self) -> String {
+        self.signal("-TERM");
+        assert_eq!(self.child.wait().unwrap().code(), Some(0));
+        let mut log = String::new();
+        let mut stderr = self.child.stderr.take().expect("stderr was piped");
+        stderr.read_to_string(&mut log).unwrap();
+        log
+    }
+
     fn signal(&self, signal: &str) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")
@@ -573,21 +584,7 @@ async fn one_log_line_per_request_and_no_secrets_in_the_log() {
     browser.login("logan", "a-wrong-Password-99").await;
     browser.get("/todos?filter=active&secret=query-value").await;
 
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert_eq!(server.child.wait().unwrap().code(), Some(0));
-    let mut log = String::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = server.stop_and_read_log();
 
     let requests: Vec<&str> = log.lines().filter(|l| l.contains(" request ")).collect();
     // healthz (start-up probe), GET+POST /login and POST /register, …: each one line.
@@ -643,11 +640,7 @@ fn a_clients_malformed_request_gets_its_400_and_no_error_line() {
         let _ = s.read_to_string(&mut out);
         assert!(out.starts_with("HTTP/1.1 400"), "{out}");
     }
-    server.signal("-TERM");
-    assert_eq!(server.child.wait().unwrap().code(), Some(0));
-    let mut log = String::new();
-    let mut stderr = server.child.stderr.take().unwrap();
-    stderr.read_to_string(&mut log).unwrap();
+    let log = server.stop_and_read_log();
     assert!(log.contains("INFO"), "the log was read: {log}");
     assert!(
         !log.contains("ERROR"),

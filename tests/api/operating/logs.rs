@@ -2,7 +2,7 @@
 //! the same id, and no line of a whole journey holds a secret it used.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use diesel::{Connection, RunQueryDsl};
 use reqwest::StatusCode;
@@ -114,21 +114,7 @@ async fn json_logs_carry_the_request_id_and_no_secret_of_a_whole_journey() {
     secrets.note_session(&browser).await;
     secrets.0.extend([user.password.clone(), wrong.to_owned()]);
 
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert_eq!(server.child.wait().unwrap().code(), Some(0));
-    let mut log = String::new();
-    server
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = server.stop_and_read_log();
 
     for secret in &secrets.0 {
         assert!(secret.len() >= 8, "{secret:?} is too short to grep for");
