@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Formats a bench/run.sh run: the table and the targets of issue #6.
+"""Formats a bench/run.sh run: the table and the targets of issue #17 (#6 before it).
 
   bench/report.py WORKDIR OUT.json   # merge one run's files into OUT.json, print the table
   bench/report.py OUT.json           # reprint the table of a saved run
@@ -62,6 +62,11 @@ def pooled(items):
         "bad": sum(p["bad"] for p in items),
         "err": sum(sum(p["socket_errors"].values()) for p in items),
         "server_cpu_s": sum(p.get("server_cpu_s", 0) for p in items),
+        "db_cpu_s": sum(p.get("db_cpu_s", 0) for p in items),
+        # The machine's CPU per page: the server's plus the database's.
+        "cpu_us_per_req": round(
+            sum(p.get("server_cpu_s", 0) + p.get("db_cpu_s", 0) for p in items)
+            / max(1, sum(p["requests"] for p in items)) * 1e6),
         "rounds_rps": [round(p["rps"]) for p in items],
     }
 
@@ -88,11 +93,21 @@ def summarise(run):
     targets = {}
     ratio = lambda x, y: round(x / y, 3) if x is not None and y else None
     if s["a"] and s["b"]:
-        targets["a/b >= 0.75"] = ratio(s["a"]["rps"], s["b"]["rps"])
+        per_round = sorted(
+            a["rps"] / b["rps"] for a, b in zip(rounds(parts, "a"), rounds(parts, "b")) if b["rps"]
+        )
+        s["a"]["round_ratios"] = [round(r, 3) for r in per_round]
+        targets["a/b >= 1.00 (median of rounds)"] = round(per_round[len(per_round) // 2], 3) if per_round else None
+        targets["a/b pooled"] = ratio(s["a"]["rps"], s["b"]["rps"])
+        targets["CPU per page a/b <= 0.80"] = ratio(s["a"]["cpu_us_per_req"], s["b"]["cpu_us_per_req"])
     if s["a"]:
         for c in ("c1", "c2"):
             if s[c]:
-                targets[f"{c}/a >= 0.80"] = ratio(s[c]["rps"], s["a"]["rps"])
+                targets[f"{c}/a >= 0.90"] = ratio(s[c]["rps"], s["a"]["rps"])
+        if s["d"]:
+            targets["d/a >= 0.60"] = ratio(s["d"]["rps"], s["a"]["rps"])
+        if s["f"]:
+            targets["f/a >= 2"] = ratio(s["f"]["rps"], s["a"]["rps"])
     if s["e"] and s["e0"]:
         targets["e readers/quiet >= 0.40"] = ratio(s["e"]["rps"], s["e0"]["rps"])
         targets["e p99/quiet p99 <= 3"] = ratio(s["e"]["p99"], s["e0"]["p99"])
@@ -123,16 +138,18 @@ def table(run):
         ("e", "readers during log-in storm"),
         ("f", "tickbox GET /todos, SQLite"),
     ]
-    lines = [f"{'part':<5}{'what':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'bad':>6}{'err':>5}{'srv CPU s':>10}"]
+    lines = [f"{'part':<5}{'what':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'bad':>6}{'err':>5}{'srv CPU s':>10}{'CPU us/req':>11}"]
     for key, what in rows:
         p = s.get(key)
         if not p:
             continue
         lines.append(
-            f"{key:<5}{what:<40}{p['rps']:>9.0f}{p['p50']:>9.2f}{p['p99']:>9.2f}{p['bad']:>6}{p['err']:>5}{p['server_cpu_s']:>10.1f}"
+            f"{key:<5}{what:<40}{p['rps']:>9.0f}{p['p50']:>9.2f}{p['p99']:>9.2f}{p['bad']:>6}{p['err']:>5}{p['server_cpu_s']:>10.1f}{p.get('cpu_us_per_req', 0):>11}"
         )
         if key in ("a", "b"):
             lines[-1] += f"   rounds {p['rounds_rps']}"
+            if p.get("round_ratios"):
+                lines[-1] += f", a/b by round {p['round_ratios']}"
         if key == "d" and p.get("adds_per_s") is not None:
             lines[-1] += f"   {p['adds_per_s']:.0f} to-dos added/s"
     storm = s.get("e_storm")
@@ -149,6 +166,9 @@ def table(run):
     trips = {k[len("round_trips_"):]: v for k, v in meta.items() if k.startswith("round_trips_")}
     if trips:
         lines.append("database statements per request: " + ", ".join(f"{k} {v}" for k, v in trips.items()))
+    hops = {k[len("blocking_trips_"):]: v for k, v in meta.items() if k.startswith("blocking_trips_")}
+    if hops:
+        lines.append("trips to the blocking pool per request: " + ", ".join(f"{k} {v}" for k, v in hops.items()))
     rss_limit = meta.get("limit_peak_rss_kb")
     if rss_limit:
         lines.append(f"  (limit reference peak RSS {int(rss_limit) / 1024:.1f} MiB)")

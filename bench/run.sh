@@ -241,20 +241,26 @@ PY
 # ---------------------------------------------------------------- measuring
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU ticks of every PostgreSQL process (the database's share of a page, as the shared
+# harness's monitor counts it); the bench's connections live through a part.
+db_ticks() {
+  cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'
+}
 # run_wrk NAME PORT SECONDS CONNS THREADS (BENCH_* env set by the caller); records
 # the wrk JSON plus the server's CPU seconds during the part
 run_wrk() {
-  local name=$1 port=$2 secs=$3 conns=$4 threads=$5 c0 c1
-  c0=$(cpu_ticks "$SERVER_PID")
+  local name=$1 port=$2 secs=$3 conns=$4 threads=$5 c0 c1 d0 d1
+  c0=$(cpu_ticks "$SERVER_PID"); d0=$(db_ticks)
   BENCH_OUT="$WORK/part-$name.json" BENCH_CONNS=$conns \
     timeout $((secs + 60)) wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 30s \
     -s "$SHARED/wrk/bench.lua" "http://127.0.0.1:$port" > "$WORK/wrk-$name.txt" 2>&1
-  c1=$(cpu_ticks "$SERVER_PID")
-  python3 - "$WORK/part-$name.json" "$(( c1 - c0 ))" "$(getconf CLK_TCK)" <<'PY'
+  c1=$(cpu_ticks "$SERVER_PID"); d1=$(db_ticks)
+  python3 - "$WORK/part-$name.json" "$(( c1 - c0 ))" "$(( d1 - d0 ))" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
-path, ticks, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, ticks, db_ticks, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 d = json.load(open(path))
 d["server_cpu_s"] = round(ticks / hz, 2)
+d["db_cpu_s"] = round(db_ticks / hz, 2)
 json.dump(d, open(path, "w"))
 PY
 }
@@ -301,16 +307,22 @@ COUNT_PID=$!; PIDS+=($COUNT_PID)
 wait_up $COUNT_PORT $COUNT_PID
 CB=http://127.0.0.1:$COUNT_PORT
 round_trips() { # round_trips NAME CMD... (the command's URL is on the counting server)
-  local before after
+  local before after trips0 trips1
   before=$(grep -c ' query sql=' "$WORK/count.log" || true)
+  trips0=$(grep -c ' blocking trip' "$WORK/count.log" || true)
   for _ in $(seq 1 20); do "${@:2}" > /dev/null; done
   after=$(grep -c ' query sql=' "$WORK/count.log" || true)
+  trips1=$(grep -c ' blocking trip' "$WORK/count.log" || true)
   echo "round_trips_$1=$(python3 -c "print(round(($after - $before) / 20, 2))")" >> "$META"
+  echo "blocking_trips_$1=$(python3 -c "print(round(($trips1 - $trips0) / 20, 2))")" >> "$META"
 }
 round_trips get_todos "${CURL[@]}" -H "Cookie: $READER" "$CB/todos"
 round_trips get_todos_100k_due "${CURL[@]}" -H "Cookie: $BULK" "$CB/todos?filter=completed&sort=due"
 round_trips get_home "${CURL[@]}" -H "Cookie: $READER" "$CB/"
 round_trips get_login_anonymous "${CURL[@]}" "$CB/login"
+round_trips get_account "${CURL[@]}" -H "Cookie: $READER" "$CB/account"
+round_trips get_edit "${CURL[@]}" -H "Cookie: $READER" "$CB/todos/$(
+  "${CURL[@]}" -H "Cookie: $READER" "$CB/todos" | grep -o 'href="/todos/[0-9]*/edit' | head -1 | grep -o '[0-9]\+')/edit"
 WRITER_CSRF=$("${CURL[@]}" -H "Cookie: $WRITER" "$CB/todos" | csrf_of)
 round_trips post_todos_and_follow "${CURL[@]}" -L -H "Cookie: $WRITER" --data-urlencode "csrf_token=$WRITER_CSRF" \
   --data-urlencode "title=counted" "$CB/todos"

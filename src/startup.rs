@@ -153,6 +153,7 @@ fn serve(
     let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
     let options = server::Options {
         max_body_bytes: body::MAX_BODY_BYTES,
+        blocking_threads: server::blocking_threads(state.config.pool_size),
         metrics,
     };
     server::serve(listener, options, move || {
@@ -174,6 +175,7 @@ fn serve(
                     .wrap(from_fn(cookies::note_remembered))
                     .wrap(session_state::identity_middleware())
                     .wrap(session)
+                    .wrap(from_fn(routes::read_list_with_session))
                     .wrap(from_fn(db::request::hold_connection)),
             )
             .wrap(from_fn(body::read_whole))

@@ -73,22 +73,18 @@ impl Hasher {
         &self,
         f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        // Waiting here gives the request's kept connection back (db::request).
         let queued = Queued::join(&self.waiting);
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
             .map_err(AppError::internal)?;
         drop(queued);
-        let span = tracing::Span::current();
-        let (result, cpu) = actix_web::web::block(move || {
-            let _request = span.enter();
+        let (result, cpu) = on_own_thread(move || {
             let start = CpuClock::start();
             let result = f();
             (result, start.elapsed())
         })
-        .await
-        .map_err(AppError::internal)?;
+        .await?;
         // The permit stays taken for a while after the hash, so that over time each
         // permit uses at most HASH_CPU_SHARE of a core: a log-in storm then leaves the
         // rest of the machine to the pages. The answer itself is not delayed.
@@ -99,6 +95,24 @@ impl Hasher {
         });
         result
     }
+}
+
+/// Runs `f` on a thread of its own, in the request's span. Not on the workers'
+/// blocking pool: that pool has about one thread per pooled database connection, and
+/// a hash holding one of them for 200 ms would stall the queries queued behind it.
+/// One thread per hash is cheap beside the hash, and the permits bound how many run.
+async fn on_own_thread<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let span = tracing::Span::current();
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("tickbox-hash".into())
+        .spawn(move || {
+            let _ = done.send(span.in_scope(f));
+        })
+        .map_err(AppError::internal)?;
+    result.await.map_err(AppError::internal)
 }
 
 /// One place in the hashing queue, left when dropped (also if the request goes away

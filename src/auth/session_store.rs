@@ -228,10 +228,11 @@ impl SessionStore for DbSessionStore {
                 .map_err(|e| LoadError::Deserialization(e.into()));
         }
         let id = row_id(session_key.as_ref());
-        let row = db::run(&self.pool, move |conn| {
+        // A page's reads ride along in this trip (db::request::read_with_session).
+        let row = db::request::run_loading_session(&self.pool, move |conn| {
             let now = now();
             let Some(row) = session::find_live(conn, &id, now)? else {
-                return Ok(None);
+                return Ok((None, None));
             };
             if now - row.last_seen_at >= TOUCH_INTERVAL {
                 session::touch(
@@ -241,7 +242,8 @@ impl SessionStore for DbSessionStore {
                     expires_at(row.remember, row.created_at, now),
                 )?;
             }
-            Ok(Some(row))
+            let user = row.user_id;
+            Ok((Some(row), user))
         })
         .await
         .map_err(|e| LoadError::Other(other(e)))?;

@@ -1,26 +1,25 @@
 //! The request's database connection: [`run`], the one way handlers reach the
 //! database, and the request transaction.
 //!
-//! A GET or HEAD request keeps the first connection it checks out until its response
-//! is built, so loading the session, the page's queries and saving the session cost
-//! one checkout, not one each. Other requests check out per query (their body may
-//! trickle in slowly and must not sit on a pooled connection), unless a handler opens
-//! a request transaction.
+//! Each [`run`] checks a connection out for its own closure and gives it back when the
+//! closure returns: a request holds no connection between its queries. That is what
+//! lets the workers' blocking pools stay about as small as the connection pool
+//! (`server::Options::blocking_threads`): a blocking thread waiting for a connection
+//! can never be waiting for one that a request keeps while its next query queues
+//! behind that very thread. (Keeping a GET's connection from the session load to the
+//! page's queries saved a checkout but, with small blocking pools, deadlocked.)
 //!
-//! **The rule for holding a connection across an `.await`: only while the request
-//! waits for its own query.** It is kept by construction, not by care:
-//! - the connection is reachable only inside the synchronous closure given to [`run`],
-//!   which runs on the blocking pool; no handler can keep a reference to it;
-//! - [`hold_connection`] watches the request's future: whenever it waits (returns
-//!   `Pending`) with no query of its own in flight, it is waiting for something else
-//!   (a password hash, a slow body, a timer, another service), and the kept connection
-//!   goes back to the pool at once. The next query checks one out again.
+//! A page may also ask for its reads to ride along with the session load
+//! ([`read_with_session`]): they run in the same trip to the blocking pool, on the
+//! same connection, right after the session row is found live, and the handler takes
+//! their result ([`take_reads`]) instead of making a second trip.
 //!
 //! The one exception is the request transaction ([`begin_request_transaction`]): its
-//! connection cannot be given back before the commit, so begin it after the slow part
-//! (registration hashes the password first). Waiting on anything else while it is
-//! open is logged as a warning.
+//! connection is held from BEGIN to COMMIT, across the handler and the session save.
+//! Begin it after the slow part (registration hashes the password first); waiting on
+//! anything else while it is open is logged as a warning.
 
+use std::any::Any;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,7 +27,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
 use actix_web::middleware::Next;
 use diesel::connection::TransactionManager;
 use diesel::prelude::*;
@@ -37,13 +35,18 @@ use diesel::r2d2::{PooledConnection, R2D2Connection};
 use super::{run_blocking, DbConnection, DbPool, Manager};
 use crate::error::AppError;
 
-/// What a request holds.
+/// Reads that a page wants done in the session load's trip, for the session's user.
+type Reads =
+    Box<dyn FnOnce(&mut DbConnection, i64) -> Result<Box<dyn Any + Send>, AppError> + Send>;
+
+/// What a request holds: a connection only while a request transaction is open.
 #[derive(Default)]
 struct Held {
     conn: Option<PooledConnection<Manager>>,
-    /// Keep the connection between queries (GET/HEAD). Other requests hold one only
-    /// from [`begin_request_transaction`] on.
-    keep: bool,
+    /// Asked for by [`read_with_session`], not yet run.
+    reads: Option<Reads>,
+    /// What they gave, for which user.
+    read: Option<(i64, Box<dyn Any + Send>)>,
     /// A transaction spanning the rest of the request is open on `conn`. (Should the
     /// connection go back to the pool with it still open, r2d2 discards it: Diesel
     /// reports a connection inside a transaction as broken.)
@@ -90,8 +93,8 @@ impl Slot {
         result
     }
 
-    /// The request waits: unless for its own job, the kept connection goes back to
-    /// the pool (see the module documentation).
+    /// The request waits: unless for its own job, it must not hold a connection (see
+    /// the module documentation); only an open transaction does.
     fn on_wait(&self) {
         if self.in_flight.load(Ordering::SeqCst) > 0 {
             return;
@@ -101,14 +104,11 @@ impl Slot {
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(TryLockError::WouldBlock) => return,
         };
-        if held.conn.is_none() {
-            return;
-        }
         if held.transaction {
             tracing::warn!("a request waits on something else with its transaction open");
             return;
         }
-        tracing::trace!(target: "tickbox::db::query", "the request waits: its connection goes back");
+        // Defensive: nothing but a transaction keeps a connection.
         held.conn = None;
     }
 }
@@ -124,9 +124,7 @@ pub async fn hold_connection(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let keep = matches!(*req.method(), Method::GET | Method::HEAD);
     let slot = Arc::new(Slot::default());
-    slot.lock().keep = keep;
     let mut inner = pin!(HELD.scope(Arc::clone(&slot), next.call(req)));
     let res = std::future::poll_fn(|cx| {
         let poll = inner.as_mut().poll(cx);
@@ -143,8 +141,8 @@ pub async fn hold_connection(
     res
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool: the request's held
-/// one if it has one, else a fresh checkout.
+/// Runs `f` with a pooled connection on the blocking thread pool: the request
+/// transaction's if one is open, else one checked out for `f` alone.
 ///
 /// A connection whose error shows the database is gone is discarded, never reused.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
@@ -162,6 +160,8 @@ where
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
+    // Counted by bench/run.sh, like the statements.
+    tracing::trace!(target: "tickbox::db::query", "blocking trip");
     // The request's span goes along, so what a query logs carries its request id.
     let span = tracing::Span::current();
     actix_web::web::block(move || span.in_scope(f))
@@ -174,10 +174,9 @@ fn run_held<T>(
     held: &mut Held,
     f: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    if held.conn.is_none() && !held.keep {
+    let Some(conn) = held.conn.as_mut() else {
         return run_blocking(pool, f);
-    }
-    let conn = held.checkout(pool)?;
+    };
     let result = f(&mut conn.inner);
     if matches!(result, Err(AppError::Unavailable(_))) {
         conn.broken = true;
@@ -187,6 +186,55 @@ fn run_held<T>(
         held.transaction = false;
     }
     result
+}
+
+/// Asks for `reads` to run in the session load's trip, for the session's user (see
+/// the module documentation). Called before the session loads; without a request
+/// scope it does nothing, and the handler makes the trip itself.
+pub fn read_with_session<T: Send + 'static>(
+    reads: impl FnOnce(&mut DbConnection, i64) -> Result<T, AppError> + Send + 'static,
+) {
+    let _ = HELD.try_with(|slot| {
+        slot.lock().reads = Some(Box::new(move |conn, user| {
+            reads(conn, user).map(|r| Box::new(r) as Box<dyn Any + Send>)
+        }));
+    });
+}
+
+/// What [`read_with_session`]'s reads gave, if they ran for `user`.
+pub fn take_reads<T: 'static>(user: i64) -> Option<T> {
+    let (for_user, read) = HELD.try_with(|slot| slot.lock().read.take()).ok()??;
+    (for_user == user)
+        .then(|| read.downcast().ok().map(|r| *r))
+        .flatten()
+}
+
+/// [`run`] for the session load: `f` gives its value and the session's user, if any;
+/// then the reads a page asked for run for that user, on the same connection.
+pub async fn run_loading_session<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<(T, Option<i64>), AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let Ok(slot) = HELD.try_with(Arc::clone) else {
+        return run(pool, |conn| f(conn).map(|(value, _)| value)).await;
+    };
+    let pool = pool.clone();
+    slot.blocking(move |held| {
+        let reads = held.reads.take();
+        let mut read = None;
+        let value = run_held(&pool, held, |conn| {
+            let (value, user) = f(conn)?;
+            if let (Some(reads), Some(user)) = (reads, user) {
+                // Should they fail, the handler runs them again and reports it.
+                read = reads(conn, user).ok().map(|r| (user, r));
+            }
+            Ok(value)
+        })?;
+        held.read = read;
+        Ok(value)
+    })
+    .await
 }
 
 /// Whether the database answers (for `/readyz`).
@@ -253,7 +301,7 @@ mod tests {
     use crate::config::DatabaseUrl;
 
     #[actix_web::test]
-    async fn a_get_that_waits_on_something_else_gives_its_connection_back() {
+    async fn a_request_holds_no_connection_while_it_waits_on_something_else() {
         let dir = std::env::temp_dir().join(format!(
             "tickbox-request-{}-{}",
             std::process::id(),
@@ -261,7 +309,7 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.join("t.db").display()));
-        // One connection: while the request keeps it, nobody else can have it.
+        // One connection: were the request to keep it, nobody else could have it.
         let pool = crate::db::build_pool(&url.unwrap(), 1);
         let (parked, resume) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
         let handler = {

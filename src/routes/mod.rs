@@ -18,6 +18,8 @@ mod theme;
 mod todos;
 pub mod two_factor;
 
+pub use todos::list::read_with_session as read_list_with_session;
+
 use actix_web::middleware::from_fn;
 use actix_web::{guard, web, FromRequest, Handler, Responder, Route};
 

@@ -38,9 +38,25 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 pub struct Options {
     /// Bodies larger than this are refused (413), before `100 Continue` is sent.
     pub max_body_bytes: usize,
+    /// Threads in each worker's blocking pool, where the database queries run: about
+    /// the connection pool's size over the workers ([`blocking_threads`]).
+    pub blocking_threads: usize,
     /// A second listener that answers only `GET /metrics` (`METRICS_BIND`), started
     /// and stopped with the application's.
     pub metrics: Option<(TcpListener, Scrape)>,
+}
+
+/// One actix worker (a single-threaded runtime) per core.
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// Blocking threads per worker for a pool of `pool_size` connections: its share of
+/// the pool, rounded up. More threads than connections would only queue on the pool's
+/// lock, each wake-up a context switch (PERFORMANCE.md: the default of 256 a worker
+/// cost more than a third of the throughput); the queries wait in tokio's queue instead.
+pub fn blocking_threads(pool_size: u32) -> usize {
+    (pool_size as usize).div_ceil(workers()).max(1)
 }
 
 /// Renders the metrics exposition for one scrape.
@@ -69,6 +85,8 @@ where
     let local = listener.local_addr()?;
     let max_body = options.max_body_bytes;
     let mut builder = Server::build()
+        .workers(workers())
+        .worker_max_blocking_threads(options.blocking_threads)
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .shutdown_signal(signal);
     if let Some((listener, scrape)) = options.metrics {

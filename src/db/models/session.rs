@@ -12,6 +12,7 @@ use crate::db::DbConnection;
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
     pub public_id: String,
+    pub user_id: Option<i64>,
     pub state: String,
     pub remember: bool,
     pub created_at: PrimitiveDateTime,

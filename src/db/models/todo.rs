@@ -86,7 +86,7 @@ impl Sort {
 }
 
 /// One page of one user's list.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListSpec {
     pub filter: Filter,
     pub sort: Sort,

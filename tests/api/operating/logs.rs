@@ -211,3 +211,51 @@ async fn a_failure_a_request_causes_is_logged_with_its_request_id() {
         "no request line for {id}:\n{log}"
     );
 }
+
+/// PERFORMANCE.md's accounting, pinned: a logged-in `GET /todos` makes one trip to the
+/// blocking pool (its reads ride along with the session load) and three statements
+/// (the session row, the page, the counts), as the statement log shows.
+#[tokio::test]
+async fn the_list_page_costs_one_trip_to_the_blocking_pool_and_three_statements() {
+    let db = crate::common::TestDb::new();
+    let dir = TempDir::new("logs");
+    let mut server = start_server_with(
+        &dir,
+        &db.url,
+        Stdio::piped(),
+        &[
+            ("BCRYPT_COST", "4"),
+            ("LOG_FORMAT", "json"),
+            ("RUST_LOG", "info,tickbox::db::query=trace"),
+        ],
+    );
+    let browser = Browser::new(&format!("http://127.0.0.1:{}", server.port));
+    browser.register("jules").await;
+    let added = browser
+        .post("/todos", &[("title", "Renew the passport"), ("due", "")])
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    // This one shows the "added" flash, so it also saves the session: a trip more.
+    assert_eq!(browser.get("/todos").await.status(), StatusCode::OK);
+    let mut ids = Vec::new();
+    for path in ["/todos", "/todos?filter=active&sort=title", "/todos?page=2"] {
+        let res = browser.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        ids.push((path, request_id(&res)));
+    }
+    let log = server.stop_and_read_log();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for (path, id) in ids {
+        let count = |message: &str| {
+            lines
+                .iter()
+                .filter(|l| l["message"] == message && l["span"]["request_id"] == id.as_str())
+                .count()
+        };
+        assert_eq!(count("blocking trip"), 1, "trips of {path}:\n{log}");
+        assert_eq!(count("query"), 3, "statements of {path}:\n{log}");
+    }
+}
