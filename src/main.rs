@@ -6,6 +6,11 @@ use clap::Parser;
 use tickbox::cli::{Cli, Command};
 use tickbox::config::Config;
 
+/// mimalloc instead of glibc's malloc: a page allocates and frees thousands of small
+/// values (templates, JSON, headers); PERFORMANCE.md has the measurements and the RSS.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A real environment variable wins over `.env` (dotenvy never overrides).
