@@ -242,9 +242,10 @@ PY
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # CPU ticks of every PostgreSQL process (the database's share of a page, as the shared
-# harness's monitor counts it); the bench's connections live through a part.
+# harness's monitor counts it), with what exited backends left to the postmaster
+# (its children's time), so that connections closing mid-part are not lost.
 db_ticks() {
-  cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'
+  cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15 + $16 + $17} END {print s + 0}'
 }
 # run_wrk NAME PORT SECONDS CONNS THREADS (BENCH_* env set by the caller); records
 # the wrk JSON plus the server's CPU seconds during the part
