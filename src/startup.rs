@@ -138,10 +138,10 @@ impl Application {
 /// The HTTP server. Each request passes the middleware from the last `wrap` inwards:
 /// the connection guard's note, the request id (its log line and metrics on the way
 /// back), security headers, client address, cookie policy, error pages, the whole
-/// body (read before the session, `web::body`); then,
-/// for the pages, the request's database connection, session, identity, the
-/// remember-me note, no-store, the user and its session's latest address; then
-/// routing (405 for a wrong method), and on the route the CSRF check and, where
+/// body (read before the session, `web::body`); then, for the pages, the request's
+/// database scope, the list's reads asked to ride along with the session load,
+/// session, identity, the remember-me note, no-store, the user and its session's
+/// latest address; then routing (405 for a wrong method), and on the route the CSRF check and, where
 /// required, the log-in check.
 fn serve(
     listener: TcpListener,
