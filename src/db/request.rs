@@ -93,23 +93,20 @@ impl Slot {
         result
     }
 
-    /// The request waits: unless for its own job, it must not hold a connection (see
-    /// the module documentation); only an open transaction does.
+    /// The request waits on something other than its own job: only an open
+    /// transaction holds a connection then, and that is worth a warning.
     fn on_wait(&self) {
         if self.in_flight.load(Ordering::SeqCst) > 0 {
             return;
         }
-        let mut held = match self.held.try_lock() {
+        let held = match self.held.try_lock() {
             Ok(held) => held,
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(TryLockError::WouldBlock) => return,
         };
         if held.transaction {
             tracing::warn!("a request waits on something else with its transaction open");
-            return;
         }
-        // Defensive: nothing but a transaction keeps a connection.
-        held.conn = None;
     }
 }
 

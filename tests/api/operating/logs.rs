@@ -8,12 +8,40 @@ use diesel::{Connection, RunQueryDsl};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::cli::start_server_with;
+use crate::cli::{start_server_with, Server};
 use crate::common::TempDir;
 use crate::helpers::*;
 
 fn request_id(res: &reqwest::Response) -> String {
     header(res.headers(), "x-request-id")
+}
+
+/// A server writing JSON log lines at `rust_log` (bcrypt cost 4, and `more`), with a
+/// browser on it; its log is read at the end with `stop_and_read_log`.
+fn json_logging_server(
+    dir: &TempDir,
+    db_url: &str,
+    rust_log: &str,
+    more: &[(&str, &str)],
+) -> (Server, Browser) {
+    let mut vars = vec![
+        ("BCRYPT_COST", "4"),
+        ("LOG_FORMAT", "json"),
+        ("RUST_LOG", rust_log),
+    ];
+    vars.extend_from_slice(more);
+    let server = start_server_with(dir, db_url, Stdio::piped(), &vars);
+    let browser = Browser::new(&format!("http://127.0.0.1:{}", server.port));
+    (server, browser)
+}
+
+/// Every line of a JSON log, parsed; a line that is not JSON fails the test.
+fn json_lines(log: &str) -> Vec<Value> {
+    log.lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
+        })
+        .collect()
 }
 
 fn is_uuid(id: &str) -> bool {
@@ -78,17 +106,7 @@ impl Secrets {
 async fn json_logs_carry_the_request_id_and_no_secret_of_a_whole_journey() {
     let db = crate::common::TestDb::new();
     let dir = TempDir::new("logs");
-    let mut server = start_server_with(
-        &dir,
-        &db.url,
-        Stdio::piped(),
-        &[
-            ("BCRYPT_COST", "4"),
-            ("LOG_FORMAT", "json"),
-            ("RUST_LOG", "debug,tickbox=trace"),
-        ],
-    );
-    let browser = Browser::new(&format!("http://127.0.0.1:{}", server.port));
+    let (mut server, browser) = json_logging_server(&dir, &db.url, "debug,tickbox=trace", &[]);
     let mut secrets = Secrets::default();
     secrets.note_session(&browser).await;
     let user = browser.register("jules").await;
@@ -123,15 +141,10 @@ async fn json_logs_carry_the_request_id_and_no_secret_of_a_whole_journey() {
             "{secret} leaked into the log:\n{log}"
         );
     }
-    let lines: Vec<Value> = log
-        .lines()
-        .map(|line| {
-            let value: Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
-            assert!(value.is_object(), "{line}");
-            value
-        })
-        .collect();
+    let lines = json_lines(&log);
+    for line in &lines {
+        assert!(line.is_object(), "{line}");
+    }
     let request_line = lines
         .iter()
         .find(|l| l["message"] == "request" && l["request_id"] == added_id.as_str())
@@ -154,19 +167,9 @@ async fn a_failure_a_request_causes_is_logged_with_its_request_id() {
     // PostgreSQL, so that the database can drop the server's connection mid-run.
     let db = crate::common::TestDb::postgres_required();
     let dir = TempDir::new("logs");
-    let mut server = start_server_with(
-        &dir,
-        &db.url,
-        Stdio::piped(),
-        &[
-            ("BCRYPT_COST", "4"),
-            ("LOG_FORMAT", "json"),
-            // Only warnings: the request's id still reaches them.
-            ("RUST_LOG", "warn"),
-            ("DATABASE_POOL_SIZE", "1"),
-        ],
-    );
-    let browser = Browser::new(&format!("http://127.0.0.1:{}", server.port));
+    // Only warnings: the request's id still reaches them.
+    let (mut server, browser) =
+        json_logging_server(&dir, &db.url, "warn", &[("DATABASE_POOL_SIZE", "1")]);
     browser.register("noor").await;
     assert_eq!(browser.get("/todos").await.status(), StatusCode::OK);
 
@@ -194,10 +197,7 @@ async fn a_failure_a_request_causes_is_logged_with_its_request_id() {
         .unwrap()
         .read_to_string(&mut log)
         .unwrap();
-    let lines: Vec<Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let lines = json_lines(&log);
     assert!(
         lines
             .iter()
@@ -219,17 +219,8 @@ async fn a_failure_a_request_causes_is_logged_with_its_request_id() {
 async fn the_list_page_costs_one_trip_to_the_blocking_pool_and_three_statements() {
     let db = crate::common::TestDb::new();
     let dir = TempDir::new("logs");
-    let mut server = start_server_with(
-        &dir,
-        &db.url,
-        Stdio::piped(),
-        &[
-            ("BCRYPT_COST", "4"),
-            ("LOG_FORMAT", "json"),
-            ("RUST_LOG", "info,tickbox::db::query=trace"),
-        ],
-    );
-    let browser = Browser::new(&format!("http://127.0.0.1:{}", server.port));
+    let (mut server, browser) =
+        json_logging_server(&dir, &db.url, "info,tickbox::db::query=trace", &[]);
     browser.register("jules").await;
     let added = browser
         .post("/todos", &[("title", "Renew the passport"), ("due", "")])
@@ -244,10 +235,7 @@ async fn the_list_page_costs_one_trip_to_the_blocking_pool_and_three_statements(
         ids.push((path, request_id(&res)));
     }
     let log = server.stop_and_read_log();
-    let lines: Vec<Value> = log
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let lines = json_lines(&log);
     for (path, id) in ids {
         let count = |message: &str| {
             lines
