@@ -3,7 +3,8 @@
 //!
 //! The session store ([`crate::auth::session_store`]) keeps the state as JSON and
 //! copies a few entries into their own columns; [`StoredFields`] is how it reads them.
-//! Flash messages live here too: they are session entries shown once by the next page.
+//! Flash messages are reached here too, but travel in a cookie of their own
+//! ([`crate::web::flash`]): queuing one costs no write of a session row.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::web::flash::Flashes;
+pub use crate::web::flash::{Flash, Level};
 
 /// The session's keys, private to this module: no other code can spell one. Renaming
 /// a key logs every current session out (or loses its data).
@@ -30,7 +33,9 @@ mod keys {
     pub const CLIENT_IP: &str = "client_ip";
     pub const USER_AGENT: &str = "user_agent";
     pub const CSRF_TOKEN: &str = "csrf_token";
-    pub const FLASHES: &str = "_flashes";
+    /// Where flash messages were kept until they moved to their own cookie: dropped
+    /// from a state when it is next written.
+    pub const OLD_FLASHES: &str = "_flashes";
     /// One-shot note to the store: this state is a fresh log-in, made after checking
     /// the password of this version. Taken off by the store, never saved.
     pub const FRESH_LOGIN: &str = "_fresh_login";
@@ -60,8 +65,12 @@ pub fn identity_middleware() -> IdentityMiddleware {
         .build()
 }
 
-/// The request's session, with one method per thing it holds (zero2prod's model).
-pub struct TypedSession(Session);
+/// The request's session, with one method per thing it holds (zero2prod's model), and
+/// the request's flash messages.
+pub struct TypedSession {
+    session: Session,
+    flashes: Option<Flashes>,
+}
 
 /// What a fresh log-in writes into the session beside the user id.
 pub struct LoginDetails<'a> {
@@ -74,19 +83,22 @@ pub struct LoginDetails<'a> {
 }
 
 impl TypedSession {
-    pub fn of(req: &impl SessionExt) -> Self {
-        Self(req.get_session())
+    pub fn of(req: &(impl SessionExt + HttpMessage)) -> Self {
+        Self {
+            session: req.get_session(),
+            flashes: Flashes::of(req),
+        }
     }
 
     /// The logged-in user's name (the id is actix-identity's to read).
     pub fn username(&self) -> Option<String> {
-        self.0.get(keys::USERNAME).ok().flatten()
+        self.session.get(keys::USERNAME).ok().flatten()
     }
 
     /// The public handle of this session's row (the account page's `data-id`); `None`
     /// for an anonymous session, which has no row.
     pub fn public_id(&self) -> Option<String> {
-        self.0.get(keys::PUBLIC_ID).ok().flatten()
+        self.session.get(keys::PUBLIC_ID).ok().flatten()
     }
 
     /// [`Self::public_id`] of a logged-in session, which always has a row: the handle
@@ -99,16 +111,16 @@ impl TypedSession {
     /// Keeps the address of the session's latest request (SPEC §5 lists it): written
     /// only when it changed, so reading pages from one place costs no write.
     pub fn note_client_ip(&self, ip: String) -> Result<(), AppError> {
-        let known: Option<String> = self.0.get(keys::CLIENT_IP).ok().flatten();
+        let known: Option<String> = self.session.get(keys::CLIENT_IP).ok().flatten();
         if known.as_ref() != Some(&ip) {
-            self.0.insert(keys::CLIENT_IP, ip)?;
+            self.session.insert(keys::CLIENT_IP, ip)?;
         }
         Ok(())
     }
 
     /// Whether the session was logged in with "remember me".
     pub fn is_remembered(&self) -> bool {
-        self.0.get::<bool>(keys::REMEMBER).ok().flatten() == Some(true)
+        self.session.get::<bool>(keys::REMEMBER).ok().flatten() == Some(true)
     }
 
     /// Flask-Login's `login_user`: actix-identity stores the id under `keys::USER_ID`
@@ -131,22 +143,26 @@ impl TypedSession {
         if let Some(identity) = identity {
             identity.logout();
         }
-        self.0.clear();
-        self.0.renew();
+        self.session.clear();
+        self.session.renew();
+        if let Some(flashes) = &self.flashes {
+            flashes.clear();
+        }
         self.rotate_csrf_token()
     }
 
     fn record_login(&self, login: &LoginDetails<'_>) -> Result<(), AppError> {
         // Nothing of a log-in or setup in progress carries over into the new one.
         for key in [keys::PASSWORD_STEP, keys::PENDING_TOTP, keys::CODES_TO_SHOW] {
-            self.0.remove(key);
+            self.session.remove(key);
         }
-        self.0.insert(keys::USERNAME, login.username)?;
-        self.0.insert(keys::REMEMBER, login.remember)?;
-        self.0.insert(keys::CLIENT_IP, &login.client_ip)?;
+        self.session.insert(keys::USERNAME, login.username)?;
+        self.session.insert(keys::REMEMBER, login.remember)?;
+        self.session.insert(keys::CLIENT_IP, &login.client_ip)?;
         let agent: String = login.user_agent.chars().take(USER_AGENT_CHARS).collect();
-        self.0.insert(keys::USER_AGENT, agent)?;
-        self.0.insert(keys::FRESH_LOGIN, login.password_version)?;
+        self.session.insert(keys::USER_AGENT, agent)?;
+        self.session
+            .insert(keys::FRESH_LOGIN, login.password_version)?;
         self.rotate_csrf_token()
     }
 
@@ -154,48 +170,48 @@ impl TypedSession {
     /// remember-me lifetime, its CSRF token): the old cookie value stops working.
     /// If the session has ended meanwhile, it stays ended.
     pub fn renew_id(&self) -> Result<(), AppError> {
-        self.0.insert(keys::NEW_ID, true)?;
+        self.session.insert(keys::NEW_ID, true)?;
         Ok(())
     }
 
     /// Remembers that the password step of a log-in passed (SPEC §10).
     pub fn set_password_step(&self, step: &PasswordStep) -> Result<(), AppError> {
-        self.0.insert(keys::PASSWORD_STEP, step)?;
+        self.session.insert(keys::PASSWORD_STEP, step)?;
         Ok(())
     }
 
     /// The passed password step, if any (open or not: see [`PasswordStep::is_open`]).
     pub fn password_step(&self) -> Option<PasswordStep> {
-        self.0.get(keys::PASSWORD_STEP).ok().flatten()
+        self.session.get(keys::PASSWORD_STEP).ok().flatten()
     }
 
     pub fn clear_password_step(&self) {
-        self.0.remove(keys::PASSWORD_STEP);
+        self.session.remove(keys::PASSWORD_STEP);
     }
 
     /// A TOTP secret being set up, sealed (`auth::two_factor::cipher`).
     pub fn set_pending_totp(&self, sealed: &str) -> Result<(), AppError> {
-        self.0.insert(keys::PENDING_TOTP, sealed)?;
+        self.session.insert(keys::PENDING_TOTP, sealed)?;
         Ok(())
     }
 
     pub fn pending_totp(&self) -> Option<String> {
-        self.0.get(keys::PENDING_TOTP).ok().flatten()
+        self.session.get(keys::PENDING_TOTP).ok().flatten()
     }
 
     pub fn clear_pending_totp(&self) {
-        self.0.remove(keys::PENDING_TOTP);
+        self.session.remove(keys::PENDING_TOTP);
     }
 
     /// New recovery codes, sealed, for the next page to show once.
     pub fn set_codes_to_show(&self, sealed: &str) -> Result<(), AppError> {
-        self.0.insert(keys::CODES_TO_SHOW, sealed)?;
+        self.session.insert(keys::CODES_TO_SHOW, sealed)?;
         Ok(())
     }
 
     /// Takes the recovery codes waiting to be shown (they are shown once).
     pub fn take_codes_to_show(&self) -> Option<String> {
-        self.0.remove_as(keys::CODES_TO_SHOW)?.ok()
+        self.session.remove_as(keys::CODES_TO_SHOW)?.ok()
     }
 
     /// The session's CSRF token, created on first use.
@@ -204,51 +220,36 @@ impl TypedSession {
             return Ok(token);
         }
         let token = new_token();
-        self.0.insert(keys::CSRF_TOKEN, &token)?;
+        self.session.insert(keys::CSRF_TOKEN, &token)?;
         Ok(token)
     }
 
     /// The token a form must carry, if the session has one (it never creates one).
     pub fn current_csrf_token(&self) -> Option<String> {
-        self.0.get(keys::CSRF_TOKEN).ok().flatten()
+        self.session.get(keys::CSRF_TOKEN).ok().flatten()
     }
 
     /// A fresh token, at log-in and log-out.
     fn rotate_csrf_token(&self) -> Result<(), AppError> {
-        self.0.insert(keys::CSRF_TOKEN, new_token())?;
+        self.session.insert(keys::CSRF_TOKEN, new_token())?;
         Ok(())
     }
 
-    /// Queues a message for the next page; the same message is queued only once (several
-    /// redirects to the log-in page before it is shown say "please log in" once).
+    /// Queues a message for the next page; the same message is queued only once.
     pub fn push_flash(&self, level: Level, text: impl Into<String>) {
-        let mut all = self.flashes();
         let flash = Flash {
             level,
             text: text.into(),
         };
-        if all.contains(&flash) {
-            return;
-        }
-        all.push(flash);
-        // A session that cannot be written loses only the message, never the request.
-        if let Err(e) = self.0.insert(keys::FLASHES, all) {
-            tracing::warn!(error = %e, "could not store a flash message");
+        match &self.flashes {
+            Some(flashes) => flashes.push(flash),
+            None => tracing::warn!("a flash message outside the pages' middleware is lost"),
         }
     }
 
-    /// Takes the pending messages; the session is only marked changed when there were some.
+    /// Takes the pending messages, to show on the page being rendered.
     pub fn take_flashes(&self) -> Vec<Flash> {
-        if !self.0.contains_key(keys::FLASHES) {
-            return Vec::new();
-        }
-        let all = self.flashes();
-        self.0.remove(keys::FLASHES);
-        all
-    }
-
-    fn flashes(&self) -> Vec<Flash> {
-        self.0.get(keys::FLASHES).ok().flatten().unwrap_or_default()
+        self.flashes.as_ref().map(Flashes::take).unwrap_or_default()
     }
 }
 
@@ -265,23 +266,6 @@ fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// How a flash message looks: the `flash-LEVEL` class of SPEC §6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Success,
-    Info,
-    Error,
-}
-
-/// A message shown once by the next page rendered. Written by hand:
-/// actix-web-flash-messages' session storage needs actix-session 0.10.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Flash {
-    pub level: Level,
-    pub text: String,
 }
 
 /// A log-in whose password was right, waiting for its second step (SPEC §10).
@@ -320,6 +304,7 @@ impl StoreNotes {
     /// Takes the notes off `state`, and the public handle [`note_public_id`] put on it.
     pub fn take(state: &mut HashMap<String, String>) -> Self {
         state.remove(keys::PUBLIC_ID);
+        state.remove(keys::OLD_FLASHES);
         Self {
             fresh_login: state
                 .remove(keys::FRESH_LOGIN)

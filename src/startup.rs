@@ -24,7 +24,7 @@ use crate::mail::{sender::Sender, transport::Mailer, MailHandle};
 use crate::monitoring::{Metrics, Sample};
 use crate::session_state;
 use crate::state::AppState;
-use crate::web::{body, client, cookies, error_pages, headers};
+use crate::web::{body, client, cookies, error_pages, flash, headers};
 use crate::{routes, server, telemetry, templates};
 
 pub struct Application {
@@ -158,6 +158,7 @@ fn serve(
     };
     server::serve(listener, options, move || {
         let session = session_middleware(&state.pool, &key, cookie_secure);
+        let flash_key = key.clone();
         let (trusted_proxies, pages_state) = (Arc::clone(&trusted_proxies), state.clone());
         let (observed_proxies, metrics) = (Arc::clone(&trusted_proxies), state.metrics.clone());
         App::new()
@@ -176,7 +177,11 @@ fn serve(
                     .wrap(session_state::identity_middleware())
                     .wrap(session)
                     .wrap(from_fn(routes::read_list_with_session))
-                    .wrap(from_fn(db::request::hold_connection)),
+                    .wrap(from_fn(db::request::hold_connection))
+                    .wrap(from_fn(move |req, next| {
+                        let name = cookies::flash_cookie_name(cookie_secure);
+                        flash::carry(flash_key.clone(), name, req, next)
+                    })),
             )
             .wrap(from_fn(body::read_whole))
             .wrap(from_fn(move |req, next| {

@@ -1,8 +1,8 @@
 //! actix-session's `SessionStore` on our own database, so a logged-in session is a row:
 //! logging out deletes it and a copied cookie stops working at once.
 //!
-//! - **Anonymous sessions are not rows.** Their few entries (the CSRF token, flash
-//!   messages) travel in the session cookie itself, which actix-session encrypts and
+//! - **Anonymous sessions are not rows.** Their few entries (the CSRF token, a log-in's
+//!   password step) travel in the session cookie itself, which actix-session encrypts and
 //!   authenticates with the server's key, so a visitor who only reads pages causes no
 //!   database write (SPEC §2). A session becomes a row when it logs in.
 //! - **An ended session never comes back.** A row is created only for a fresh log-in,
@@ -38,7 +38,7 @@ const ABSOLUTE_TIMEOUT: Duration = Duration::days(7);
 const TOUCH_INTERVAL: Duration = Duration::minutes(1);
 /// Keys of anonymous sessions start with this; generated keys are alphanumeric.
 const IN_COOKIE: char = '~';
-/// Anonymous state larger than this (long flash messages) is kept in a row instead:
+/// Anonymous state larger than this is kept in a row instead:
 /// the cookie must stay under the browsers' 4 KiB once encrypted.
 const MAX_IN_COOKIE: usize = 2048;
 

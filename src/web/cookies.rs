@@ -27,6 +27,14 @@ pub fn session_cookie_name(secure: CookieSecure) -> &'static str {
     }
 }
 
+/// The flash messages' cookie (`web::flash`), named like the session's.
+pub fn flash_cookie_name(secure: CookieSecure) -> &'static str {
+    match secure {
+        CookieSecure::Always => "__Host-tickbox_flash",
+        _ => "tickbox_flash",
+    }
+}
+
 /// Marks a response whose session is remembered. Set inside the session layer, which
 /// empties the session's state when it saves it, and read outside it by [`policy`].
 #[derive(Debug, Clone, Copy)]

@@ -6,6 +6,7 @@ pub mod client;
 pub mod cookies;
 pub mod csrf;
 pub mod error_pages;
+pub mod flash;
 pub mod form;
 pub mod headers;
 pub mod page;

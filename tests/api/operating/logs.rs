@@ -226,7 +226,7 @@ async fn the_list_page_costs_one_trip_to_the_blocking_pool_and_three_statements(
         .post("/todos", &[("title", "Renew the passport"), ("due", "")])
         .await;
     assert_eq!(added.status(), StatusCode::SEE_OTHER);
-    // This one shows the "added" flash, so it also saves the session: a trip more.
+    // This one shows the "added" flash (from its own cookie: no session write).
     assert_eq!(browser.get("/todos").await.status(), StatusCode::OK);
     let mut ids = Vec::new();
     for path in ["/todos", "/todos?filter=active&sort=title", "/todos?page=2"] {
@@ -245,5 +245,70 @@ async fn the_list_page_costs_one_trip_to_the_blocking_pool_and_three_statements(
         };
         assert_eq!(count("blocking trip"), 1, "trips of {path}:\n{log}");
         assert_eq!(count("query"), 3, "statements of {path}:\n{log}");
+    }
+}
+
+/// Adding a to-do and following its redirect: the POST loads the session and inserts
+/// (two trips, two statements), the page after it shows the "added" flash with the
+/// list page's one trip and three statements. The flash travels in its own cookie, so
+/// neither request writes the session row.
+#[tokio::test]
+async fn adding_a_to_do_and_showing_its_flash_never_writes_the_session_row() {
+    let db = crate::common::TestDb::new();
+    let dir = TempDir::new("logs");
+    let (mut server, browser) =
+        json_logging_server(&dir, &db.url, "info,tickbox::db::query=trace", &[]);
+    browser.register("jules").await;
+    assert_eq!(browser.get("/todos").await.status(), StatusCode::OK);
+    let added = browser
+        .post("/todos", &[("title", "Renew the passport"), ("due", "")])
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let post_id = request_id(&added);
+    let page = browser.get("/todos").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page_id = request_id(&page);
+    assert!(page.text().await.unwrap().contains("To-do added."));
+
+    let log = server.stop_and_read_log();
+    let lines = json_lines(&log);
+    let of = |id: &str, message: &str| -> Vec<&serde_json::Value> {
+        lines
+            .iter()
+            .filter(|l| l["message"] == message && l["span"]["request_id"] == id)
+            .collect()
+    };
+    assert_eq!(
+        of(&post_id, "blocking trip").len(),
+        2,
+        "trips of the POST:\n{log}"
+    );
+    assert_eq!(
+        of(&post_id, "query").len(),
+        2,
+        "statements of the POST:\n{log}"
+    );
+    assert_eq!(
+        of(&page_id, "blocking trip").len(),
+        1,
+        "trips of the page:\n{log}"
+    );
+    assert_eq!(
+        of(&page_id, "query").len(),
+        3,
+        "statements of the page:\n{log}"
+    );
+    for line in of(&post_id, "query")
+        .into_iter()
+        .chain(of(&page_id, "query"))
+    {
+        let sql = line["fields"]["sql"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase();
+        assert!(
+            !sql.starts_with("update") || !sql.contains("sessions"),
+            "{sql}"
+        );
     }
 }
