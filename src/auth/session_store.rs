@@ -229,9 +229,14 @@ impl SessionStore for DbSessionStore {
         }
         let id = row_id(session_key.as_ref());
         // A page's reads ride along in this trip (db::request::read_with_session).
-        let row = db::request::run_loading_session(&self.pool, move |conn| {
+        let row = db::request::run_loading_session(&self.pool, move |conn, with_user| {
             let now = now();
-            let Some(row) = session::find_live(conn, &id, now)? else {
+            let found = if with_user {
+                session::find_live_with_user(conn, &id, now)?
+            } else {
+                session::find_live(conn, &id, now)?.map(|row| (row, None))
+            };
+            let Some((row, user)) = found else {
                 return Ok((None, None));
             };
             if now - row.last_seen_at >= TOUCH_INTERVAL {
@@ -242,7 +247,6 @@ impl SessionStore for DbSessionStore {
                     expires_at(row.remember, row.created_at, now),
                 )?;
             }
-            let user = row.user_id;
             Ok((Some(row), user))
         })
         .await

@@ -32,12 +32,13 @@ use diesel::connection::TransactionManager;
 use diesel::prelude::*;
 use diesel::r2d2::{PooledConnection, R2D2Connection};
 
+use super::models::session::LiveUser;
 use super::{run_blocking, DbConnection, DbPool, Manager};
 use crate::error::AppError;
 
 /// Reads that a page wants done in the session load's trip, for the session's user.
 type Reads =
-    Box<dyn FnOnce(&mut DbConnection, i64) -> Result<Box<dyn Any + Send>, AppError> + Send>;
+    Box<dyn FnOnce(&mut DbConnection, &LiveUser) -> Result<Box<dyn Any + Send>, AppError> + Send>;
 
 /// What a request holds: a connection only while a request transaction is open.
 #[derive(Default)]
@@ -189,7 +190,7 @@ fn run_held<T>(
 /// the module documentation). Called before the session loads; without a request
 /// scope it does nothing, and the handler makes the trip itself.
 pub fn read_with_session<T: Send + 'static>(
-    reads: impl FnOnce(&mut DbConnection, i64) -> Result<T, AppError> + Send + 'static,
+    reads: impl FnOnce(&mut DbConnection, &LiveUser) -> Result<T, AppError> + Send + 'static,
 ) {
     let _ = HELD.try_with(|slot| {
         slot.lock().reads = Some(Box::new(move |conn, user| {
@@ -206,25 +207,27 @@ pub fn take_reads<T: 'static>(user: i64) -> Option<T> {
         .flatten()
 }
 
-/// [`run`] for the session load: `f` gives its value and the session's user, if any;
-/// then the reads a page asked for run for that user, on the same connection.
+/// [`run`] for the session load. `f` is told whether a page's reads wait for the
+/// session's user (then it reads the user row with the session's, in one statement)
+/// and gives its value and that user; the reads then run for the user, on the same
+/// connection.
 pub async fn run_loading_session<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
 where
-    F: FnOnce(&mut DbConnection) -> Result<(T, Option<i64>), AppError> + Send + 'static,
+    F: FnOnce(&mut DbConnection, bool) -> Result<(T, Option<LiveUser>), AppError> + Send + 'static,
     T: Send + 'static,
 {
     let Ok(slot) = HELD.try_with(Arc::clone) else {
-        return run(pool, |conn| f(conn).map(|(value, _)| value)).await;
+        return run(pool, |conn| f(conn, false).map(|(value, _)| value)).await;
     };
     let pool = pool.clone();
     slot.blocking(move |held| {
         let reads = held.reads.take();
         let mut read = None;
         let value = run_held(&pool, held, |conn| {
-            let (value, user) = f(conn)?;
+            let (value, user) = f(conn, reads.is_some())?;
             if let (Some(reads), Some(user)) = (reads, user) {
                 // Should they fail, the handler runs them again and reports it.
-                read = reads(conn, user).ok().map(|r| (user, r));
+                read = reads(conn, &user).ok().map(|r| (user.id, r));
             }
             Ok(value)
         })?;

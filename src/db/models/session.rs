@@ -5,14 +5,14 @@ use diesel::prelude::*;
 use rand::RngCore;
 use time::PrimitiveDateTime;
 
-use crate::db::schema::sessions;
+use crate::db::models::todo::Counts;
+use crate::db::schema::{sessions, users};
 use crate::db::DbConnection;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
     pub public_id: String,
-    pub user_id: Option<i64>,
     pub state: String,
     pub remember: bool,
     pub created_at: PrimitiveDateTime,
@@ -73,6 +73,41 @@ pub fn find_live(
         .select(SessionRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// The session's user as the session load can read it in the same statement: what a
+/// page's reads (`db::request::read_with_session`) start from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveUser {
+    pub id: i64,
+    /// Kept on the users row by triggers.
+    pub counts: Counts,
+}
+
+/// [`find_live`] with the session's user row joined: one statement for both. `None`
+/// for the user when the session is anonymous or its account is gone.
+pub fn find_live_with_user(
+    conn: &mut DbConnection,
+    id: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<Option<(SessionRow, Option<LiveUser>)>> {
+    let found = sessions::table
+        .left_join(users::table)
+        .filter(sessions::id.eq(id))
+        .filter(sessions::expires_at.gt(now))
+        .select((
+            SessionRow::as_select(),
+            (users::id, users::todos_active, users::todos_completed).nullable(),
+        ))
+        .first::<(SessionRow, Option<(i64, i64, i64)>)>(conn)
+        .optional()?;
+    Ok(found.map(|(row, user)| {
+        let user = user.map(|(id, active, completed)| LiveUser {
+            id,
+            counts: Counts { active, completed },
+        });
+        (row, user)
+    }))
 }
 
 pub fn insert(

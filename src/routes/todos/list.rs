@@ -12,6 +12,7 @@ use super::form::{format_date, TodoForm};
 use super::list_state::{Controls, ListQuery, ListState};
 use crate::auth::guard::CurrentUser;
 use crate::db;
+use crate::db::models::session::LiveUser;
 use crate::db::models::todo::{Counts, Filter, ListSpec, Todo, PAGE_SIZE};
 use crate::error::AppError;
 use crate::state::State;
@@ -48,6 +49,19 @@ struct ListReads {
 }
 
 impl ListReads {
+    /// In the session load's trip: the counts came with the session row.
+    fn with_session(
+        conn: &mut db::DbConnection,
+        user: &LiveUser,
+        spec: ListSpec,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            spec,
+            todos: Todo::list(conn, user.id, spec)?,
+            counts: user.counts,
+        })
+    }
+
     fn load(conn: &mut db::DbConnection, user_id: i64, spec: ListSpec) -> Result<Self, AppError> {
         Ok(Self {
             spec,
@@ -66,7 +80,7 @@ pub async fn read_with_session(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.method() == Method::GET && req.path() == "/todos" {
         let spec = query::parse::<ListQuery>(req.query_string()).spec();
-        db::request::read_with_session(move |conn, user| ListReads::load(conn, user, spec));
+        db::request::read_with_session(move |conn, user| ListReads::with_session(conn, user, spec));
     }
     next.call(req).await
 }
