@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::form::{format_date, TodoForm};
 use super::list_state::{Controls, ListQuery, ListState};
+use super::rendered_items::{self, Item};
 use crate::auth::guard::CurrentUser;
 use crate::db;
 use crate::db::models::session::LiveUser;
@@ -21,17 +22,9 @@ use crate::web::page::render;
 use crate::web::query::{self, Query};
 
 #[derive(Serialize)]
-struct Item {
-    id: i64,
-    title: String,
-    due: String,
-    done: bool,
-    overdue: bool,
-}
-
-#[derive(Serialize)]
 struct ListPage {
-    todos: Vec<Item>,
+    /// The items' HTML (`rendered_items`).
+    items: String,
     counts: Counts,
     controls: Controls,
     page: i64,
@@ -132,17 +125,18 @@ pub async fn render_list(
     };
     let list = ListState(spec);
     let at = |page: i64| ListState(ListSpec { page, ..spec }).list_url();
+    let items = todos
+        .into_iter()
+        .map(|t| Item {
+            overdue: !t.done && t.due.is_some_and(|d| d < today),
+            due: t.due.map(format_date).unwrap_or_default(),
+            id: t.id,
+            title: t.title,
+            done: t.done,
+        })
+        .collect();
     let page = ListPage {
-        todos: todos
-            .into_iter()
-            .map(|t| Item {
-                overdue: !t.done && t.due.is_some_and(|d| d < today),
-                due: t.due.map(format_date).unwrap_or_default(),
-                id: t.id,
-                title: t.title,
-                done: t.done,
-            })
-            .collect(),
+        items: rendered_items::render(&state.templates, items, &list.query())?,
         counts,
         controls: Controls::new(list),
         page: spec.page,

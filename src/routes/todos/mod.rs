@@ -6,6 +6,7 @@ pub mod edit;
 pub mod form;
 pub mod list;
 pub mod list_state;
+pub mod rendered_items;
 
 use actix_web::{HttpRequest, HttpResponse};
 
