@@ -2,8 +2,8 @@
 //! (`templates/todos/item.html`) the first time it is shown, then reused while nothing
 //! it shows changes.
 //!
-//! Why: Tera interprets the item for every row of every page, about 1.7 µs a row, the
-//! larger part of a 50-item page's own CPU (PERFORMANCE.md, issue #17). A reused row
+//! Why: Tera interpreted the item for every row of every page, about 1.8 µs of CPU a
+//! row, a third of a 50-item page's own CPU (PERFORMANCE.md, issue #17). A reused row
 //! costs a hash lookup and a copy.
 //!
 //! Why it cannot show anything stale or anyone else's: the key is everything the
@@ -23,6 +23,8 @@ use crate::error::AppError;
 
 /// Rows kept per worker thread: a few dozen pages' worth, about 1 MiB.
 const ROWS_PER_WORKER: NonZeroUsize = NonZeroUsize::new(1500).unwrap();
+/// About the size of a row's HTML, to size the page's string once.
+const ROW_BYTES: usize = 800;
 
 /// What the component shows of one to-do.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash)]
@@ -47,7 +49,7 @@ thread_local! {
 /// The items' HTML, in order; `query` is the view's (`ListState::query`).
 pub fn render(tera: &tera::Tera, items: Vec<Item>, query: &str) -> Result<String, AppError> {
     let query: Rc<str> = Rc::from(query);
-    let mut html = String::new();
+    let mut html = String::with_capacity(items.len() * ROW_BYTES);
     ROWS.with_borrow_mut(|rows| {
         for item in items {
             let key = Key {
