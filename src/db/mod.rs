@@ -178,3 +178,23 @@ pub fn run_blocking<T>(
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::dsl::sql;
+    use diesel::prelude::*;
+    use diesel::sql_types::Integer;
+
+    #[test]
+    fn the_bundled_sqlite_keeps_no_memory_statistics() {
+        // .cargo/config.toml builds it so; without that, every SQLite allocation
+        // takes a global mutex (PERFORMANCE.md).
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let used: i32 = diesel::select(sql::<Integer>(
+            "sqlite_compileoption_used('DEFAULT_MEMSTATUS=0')",
+        ))
+        .get_result(&mut conn)
+        .unwrap();
+        assert_eq!(used, 1);
+    }
+}
