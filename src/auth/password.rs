@@ -134,7 +134,7 @@ impl Drop for Queued<'_> {
 
 /// How much of a core one hashing permit may use on average (see `Hasher::blocking`).
 /// With one permit per core, hashing takes at most this share of the whole machine.
-const HASH_CPU_SHARE: f64 = 0.75;
+const HASH_CPU_SHARE: f64 = 0.7;
 
 /// CPU time of the current thread (from /proc/thread-self/schedstat, no `unsafe`),
 /// falling back to wall time where that file does not exist.
