@@ -279,26 +279,19 @@ async fn adding_a_to_do_and_showing_its_flash_never_writes_the_session_row() {
             .filter(|l| l["message"] == message && l["span"]["request_id"] == id)
             .collect()
     };
-    assert_eq!(
-        of(&post_id, "blocking trip").len(),
-        2,
-        "trips of the POST:\n{log}"
-    );
-    assert_eq!(
-        of(&post_id, "query").len(),
-        2,
-        "statements of the POST:\n{log}"
-    );
-    assert_eq!(
-        of(&page_id, "blocking trip").len(),
-        1,
-        "trips of the page:\n{log}"
-    );
-    assert_eq!(
-        of(&page_id, "query").len(),
-        2,
-        "statements of the page:\n{log}"
-    );
+    // (request, its trips to the blocking pool, its statements)
+    for (what, id, trips, statements) in [("POST", &post_id, 2, 2), ("page", &page_id, 1, 2)] {
+        assert_eq!(
+            of(id, "blocking trip").len(),
+            trips,
+            "trips of the {what}:\n{log}"
+        );
+        assert_eq!(
+            of(id, "query").len(),
+            statements,
+            "statements of the {what}:\n{log}"
+        );
+    }
     for line in of(&post_id, "query")
         .into_iter()
         .chain(of(&page_id, "query"))
