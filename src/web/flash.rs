@@ -53,6 +53,17 @@ struct Pending {
 pub struct Flashes(Rc<RefCell<Pending>>);
 
 impl Flashes {
+    /// A request's messages as its flash cookie (if it sent one) brings them.
+    fn arriving(cookie: Option<Cookie<'static>>, key: &Key) -> Self {
+        let flashes = Self::default();
+        if let Some(cookie) = cookie {
+            let mut pending = flashes.0.borrow_mut();
+            pending.had_cookie = true;
+            pending.messages = open(cookie, key);
+        }
+        flashes
+    }
+
     /// The request's messages, or `None` outside [`carry`] (the sessionless routes).
     pub fn of(req: &impl HttpMessage) -> Option<Self> {
         req.extensions().get::<Self>().cloned()
@@ -71,21 +82,19 @@ impl Flashes {
     /// Takes the messages to show on the page being rendered.
     pub fn take(&self) -> Vec<Flash> {
         let mut pending = self.0.borrow_mut();
-        if pending.had_cookie || !pending.messages.is_empty() {
-            pending.changed = true;
-        }
+        pending.changed = true;
         std::mem::take(&mut pending.messages)
     }
 
     /// Drops what is queued (a log-out starts afresh).
     pub fn clear(&self) {
         let mut pending = self.0.borrow_mut();
-        pending.changed |= pending.had_cookie || !pending.messages.is_empty();
+        pending.changed = true;
         pending.messages.clear();
     }
 
     /// The `Set-Cookie` this request needs, if any: the queued messages, or the
-    /// cookie's removal once they have been shown.
+    /// cookie's removal once they have been shown (none when it never had one).
     fn outgoing(&self, name: &'static str, key: &Key) -> Option<Cookie<'static>> {
         let pending = self.0.borrow();
         if !pending.changed {
@@ -113,10 +122,11 @@ impl Flashes {
 /// The messages a flash cookie carries; nothing if it was not made with `key` under
 /// this name (the name is part of what is authenticated) or does not parse.
 fn open(cookie: Cookie<'static>, key: &Key) -> Vec<Flash> {
+    let name = cookie.name().to_owned();
     let mut jar = CookieJar::new();
-    jar.add_original(cookie.clone());
+    jar.add_original(cookie);
     jar.private(key)
-        .get(cookie.name())
+        .get(&name)
         .and_then(|plain| serde_json::from_str(plain.value()).ok())
         .unwrap_or_default()
 }
@@ -130,12 +140,7 @@ pub async fn carry(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let flashes = Flashes::default();
-    if let Some(cookie) = req.cookie(name) {
-        let mut pending = flashes.0.borrow_mut();
-        pending.had_cookie = true;
-        pending.messages = open(cookie, &key);
-    }
+    let flashes = Flashes::arriving(req.cookie(name), &key);
     req.extensions_mut().insert(flashes.clone());
     let mut res = next.call(req).await?;
     if let Some(cookie) = flashes.outgoing(name, &key) {
@@ -157,20 +162,10 @@ mod tests {
         }
     }
 
-    fn arriving(cookie: Option<Cookie<'static>>, key: &Key) -> Flashes {
-        let flashes = Flashes::default();
-        if let Some(cookie) = cookie {
-            let mut pending = flashes.0.borrow_mut();
-            pending.had_cookie = true;
-            pending.messages = open(cookie, key);
-        }
-        flashes
-    }
-
     #[test]
     fn a_queued_message_reaches_the_next_request_once_and_is_then_removed() {
         let key = Key::generate();
-        let first = arriving(None, &key);
+        let first = Flashes::arriving(None, &key);
         first.push(flash("To-do added."));
         first.push(flash("To-do added."));
         let cookie = first
@@ -181,7 +176,7 @@ mod tests {
             "the message is encrypted"
         );
 
-        let second = arriving(Some(cookie), &key);
+        let second = Flashes::arriving(Some(cookie), &key);
         assert_eq!(second.take(), vec![flash("To-do added.")]);
         let removal = second.outgoing(NAME, &key).expect("the cookie is removed");
         assert_eq!(removal.max_age(), Some(Duration::ZERO));
@@ -190,8 +185,8 @@ mod tests {
     #[test]
     fn a_request_that_neither_queues_nor_shows_writes_no_cookie() {
         let key = Key::generate();
-        assert!(arriving(None, &key).outgoing(NAME, &key).is_none());
-        let shown_nothing = arriving(None, &key);
+        assert!(Flashes::arriving(None, &key).outgoing(NAME, &key).is_none());
+        let shown_nothing = Flashes::arriving(None, &key);
         assert!(shown_nothing.take().is_empty());
         assert!(shown_nothing.outgoing(NAME, &key).is_none());
     }
@@ -199,11 +194,11 @@ mod tests {
     #[test]
     fn a_cookie_made_with_another_key_or_name_shows_nothing() {
         let key = Key::generate();
-        let queued = arriving(None, &key);
+        let queued = Flashes::arriving(None, &key);
         queued.push(flash("Welcome, alice!"));
         let cookie = queued.outgoing(NAME, &key).unwrap();
 
-        assert!(arriving(Some(cookie.clone()), &Key::generate())
+        assert!(Flashes::arriving(Some(cookie.clone()), &Key::generate())
             .take()
             .is_empty());
         let mut renamed = cookie.clone();

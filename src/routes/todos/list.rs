@@ -42,8 +42,9 @@ struct ListReads {
 }
 
 impl ListReads {
-    /// In the session load's trip: the counts came with the session row.
-    fn with_session(
+    /// The page for `user`, whose counts came with the session row (or, when the reads
+    /// did not ride along, were read just before).
+    fn load(
         conn: &mut db::DbConnection,
         user: &LiveUser,
         spec: ListSpec,
@@ -52,14 +53,6 @@ impl ListReads {
             spec,
             todos: Todo::list(conn, user.id, spec)?,
             counts: user.counts,
-        })
-    }
-
-    fn load(conn: &mut db::DbConnection, user_id: i64, spec: ListSpec) -> Result<Self, AppError> {
-        Ok(Self {
-            spec,
-            todos: Todo::list(conn, user_id, spec)?,
-            counts: Todo::counts(conn, user_id)?,
         })
     }
 }
@@ -73,7 +66,7 @@ pub async fn read_with_session(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.method() == Method::GET && req.path() == "/todos" {
         let spec = query::parse::<ListQuery>(req.query_string()).spec();
-        db::request::read_with_session(move |conn, user| ListReads::with_session(conn, user, spec));
+        db::request::read_with_session(move |conn, user| ListReads::load(conn, user, spec));
     }
     next.call(req).await
 }
@@ -112,7 +105,15 @@ pub async fn render_list(
         Some(read) => read,
         None => {
             db::run(&state.pool, move |conn| {
-                ListReads::load(conn, user_id, spec)
+                let counts = Todo::counts(conn, user_id)?;
+                ListReads::load(
+                    conn,
+                    &LiveUser {
+                        id: user_id,
+                        counts,
+                    },
+                    spec,
+                )
             })
             .await?
         }
@@ -135,10 +136,11 @@ pub async fn render_list(
             done: t.done,
         })
         .collect();
+    let controls = Controls::new(list);
     let page = ListPage {
-        items: rendered_items::render(&state.templates, items, &list.query())?,
+        items: rendered_items::render(&state.templates, items, controls.query())?,
         counts,
-        controls: Controls::new(list),
+        controls,
         page: spec.page,
         prev_href: (spec.page > 1).then(|| at(spec.page - 1)),
         next_href: (spec.page * PAGE_SIZE < total).then(|| at(spec.page + 1)),

@@ -149,6 +149,11 @@ impl Controls {
             orders,
         }
     }
+
+    /// What form actions append to return to this view (`?filter=…`, or nothing).
+    pub fn query(&self) -> &str {
+        &self.query
+    }
 }
 
 fn filter_label(filter: Filter) -> &'static str {

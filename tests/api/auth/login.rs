@@ -189,10 +189,15 @@ async fn session_cookie_without_and_with_remember_me() {
 }
 
 fn session_set_cookie(res: &reqwest::Response) -> String {
+    set_cookie_of(res, "tickbox_session=")
+}
+
+/// The `Set-Cookie` whose name ends so (plain or `__Host-`).
+fn set_cookie_of(res: &reqwest::Response, name: &str) -> String {
     set_cookies(res)
         .into_iter()
-        .find(|c| c.contains("tickbox_session="))
-        .expect("a session Set-Cookie")
+        .find(|c| c.contains(name))
+        .unwrap_or_else(|| panic!("a Set-Cookie for {name}"))
 }
 
 #[tokio::test]
@@ -241,5 +246,46 @@ async fn cookie_secure_follows_the_scheme_only_from_trusted_proxies() {
     let res = forced.get("/login").await;
     let cookie = session_set_cookie(&res);
     assert!(cookie.starts_with("__Host-tickbox_session="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"));
+}
+
+fn flash_set_cookie(res: &reqwest::Response) -> String {
+    set_cookie_of(res, "tickbox_flash=")
+}
+
+/// Flash messages ride in a cookie of their own (not the session row). It has the
+/// session cookie's attributes (SPEC §3) and lasts until the browser closes; the
+/// message is shown once (SPEC §2), and then the cookie is removed.
+#[tokio::test]
+async fn a_flash_rides_in_its_own_cookie_like_the_session_one_and_shows_once() {
+    let app = spawn_app().await;
+    let res = app.get("/todos").await;
+    assert_redirect_to(&res, "/login?next=%2Ftodos");
+    let cookie = flash_set_cookie(&res);
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    for absent in ["Domain", "Secure", "Max-Age", "Expires", "log in"] {
+        assert!(!cookie.contains(absent), "no {absent} in {cookie}");
+    }
+
+    let shown = app.get("/login").await;
+    let removal = flash_set_cookie(&shown);
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    let html = shown.text().await.unwrap();
+    assert_eq!(
+        flashes(&html),
+        vec![("info".into(), "Please log in to access this page.".into())]
+    );
+    let again = app.get("/login").await.text().await.unwrap();
+    assert!(flashes(&again).is_empty(), "shown once");
+
+    let forced = spawn_app_with(Settings {
+        vars: vec![("COOKIE_SECURE", "true".into())],
+        ..Default::default()
+    })
+    .await;
+    let cookie = flash_set_cookie(&forced.get("/todos").await);
+    assert!(cookie.starts_with("__Host-tickbox_flash="), "{cookie}");
     assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"));
 }

@@ -35,6 +35,22 @@ fn json_logging_server(
     (server, browser)
 }
 
+/// A server logging every statement and every trip to the blocking pool, with a
+/// logged-in browser on it: what PERFORMANCE.md's accounting counts.
+async fn counting_server(dir: &TempDir, db_url: &str) -> (Server, Browser) {
+    let (server, browser) = json_logging_server(dir, db_url, "info,tickbox::db::query=trace", &[]);
+    browser.register("jules").await;
+    (server, browser)
+}
+
+/// The lines of one request (by its id) that carry `message`.
+fn of_request<'a>(lines: &'a [Value], id: &str, message: &str) -> Vec<&'a Value> {
+    lines
+        .iter()
+        .filter(|l| l["message"] == message && l["span"]["request_id"] == id)
+        .collect()
+}
+
 /// Every line of a JSON log, parsed; a line that is not JSON fails the test.
 fn json_lines(log: &str) -> Vec<Value> {
     log.lines()
@@ -220,9 +236,7 @@ async fn a_failure_a_request_causes_is_logged_with_its_request_id() {
 async fn the_list_page_costs_one_trip_to_the_blocking_pool_and_two_statements() {
     let db = crate::common::TestDb::new();
     let dir = TempDir::new("logs");
-    let (mut server, browser) =
-        json_logging_server(&dir, &db.url, "info,tickbox::db::query=trace", &[]);
-    browser.register("jules").await;
+    let (mut server, browser) = counting_server(&dir, &db.url).await;
     let added = browser
         .post("/todos", &[("title", "Renew the passport"), ("due", "")])
         .await;
@@ -238,12 +252,7 @@ async fn the_list_page_costs_one_trip_to_the_blocking_pool_and_two_statements() 
     let log = server.stop_and_read_log();
     let lines = json_lines(&log);
     for (path, id) in ids {
-        let count = |message: &str| {
-            lines
-                .iter()
-                .filter(|l| l["message"] == message && l["span"]["request_id"] == id.as_str())
-                .count()
-        };
+        let count = |message: &str| of_request(&lines, &id, message).len();
         assert_eq!(count("blocking trip"), 1, "trips of {path}:\n{log}");
         assert_eq!(count("query"), 2, "statements of {path}:\n{log}");
     }
@@ -257,9 +266,7 @@ async fn the_list_page_costs_one_trip_to_the_blocking_pool_and_two_statements() 
 async fn adding_a_to_do_and_showing_its_flash_never_writes_the_session_row() {
     let db = crate::common::TestDb::new();
     let dir = TempDir::new("logs");
-    let (mut server, browser) =
-        json_logging_server(&dir, &db.url, "info,tickbox::db::query=trace", &[]);
-    browser.register("jules").await;
+    let (mut server, browser) = counting_server(&dir, &db.url).await;
     assert_eq!(browser.get("/todos").await.status(), StatusCode::OK);
     let added = browser
         .post("/todos", &[("title", "Renew the passport"), ("due", "")])
@@ -273,12 +280,7 @@ async fn adding_a_to_do_and_showing_its_flash_never_writes_the_session_row() {
 
     let log = server.stop_and_read_log();
     let lines = json_lines(&log);
-    let of = |id: &str, message: &str| -> Vec<&serde_json::Value> {
-        lines
-            .iter()
-            .filter(|l| l["message"] == message && l["span"]["request_id"] == id)
-            .collect()
-    };
+    let of = |id: &str, message: &str| of_request(&lines, id, message);
     // (request, its trips to the blocking pool, its statements)
     for (what, id, trips, statements) in [("POST", &post_id, 2, 2), ("page", &page_id, 1, 2)] {
         assert_eq!(
