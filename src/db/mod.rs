@@ -185,16 +185,27 @@ mod tests {
     use diesel::prelude::*;
     use diesel::sql_types::Integer;
 
+    fn sqlite_built_with(option: &str) -> bool {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let used: i32 = diesel::select(sql::<Integer>(&format!(
+            "sqlite_compileoption_used('{option}')"
+        )))
+        .get_result(&mut conn)
+        .unwrap();
+        used == 1
+    }
+
     #[test]
     fn the_bundled_sqlite_keeps_no_memory_statistics() {
         // .cargo/config.toml builds it so; without that, every SQLite allocation
         // takes a global mutex (PERFORMANCE.md).
-        let mut conn = SqliteConnection::establish(":memory:").unwrap();
-        let used: i32 = diesel::select(sql::<Integer>(
-            "sqlite_compileoption_used('DEFAULT_MEMSTATUS=0')",
-        ))
-        .get_result(&mut conn)
-        .unwrap();
-        assert_eq!(used, 1);
+        assert!(sqlite_built_with("DEFAULT_MEMSTATUS=0"));
+    }
+
+    #[test]
+    fn the_bundled_sqlite_plans_a_statement_once_whatever_is_bound() {
+        // .cargo/config.toml builds it so; without that, each new binding of a LIMIT
+        // or OFFSET made SQLite compile the statement again (PERFORMANCE.md).
+        assert!(sqlite_built_with("ENABLE_QPSG"));
     }
 }
