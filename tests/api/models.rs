@@ -188,3 +188,40 @@ fn due_sort_pages_put_undated_last_in_both_orders_across_page_boundaries() {
         }
     }
 }
+
+/// PostgreSQL plans each of our statements once per connection (a generic plan). With
+/// a bound LIMIT and OFFSET, as on every list page, a generic plan is costed above a
+/// custom one, and PostgreSQL had planned the page's statement again on every request.
+#[test]
+fn postgres_plans_the_list_statements_once_per_connection() {
+    use diesel::sql_types::BigInt;
+    let db = TestDb::postgres_required();
+    let conn = &mut connect(&db);
+    let ada = user(conn, "ada");
+    for i in 0..60 {
+        let due =
+            (i % 2 == 0).then(|| Date::from_calendar_date(2027, time::Month::May, 1).unwrap());
+        add(conn, ada, &format!("ada {i}"), due, i % 3 == 0);
+    }
+    for sort in [Sort::Created, Sort::Title, Sort::Due] {
+        for filter in [Filter::All, Filter::Active, Filter::Completed] {
+            for page in [1, 2, 1, 2, 1, 2, 1, 2] {
+                let spec = ListSpec {
+                    filter,
+                    sort,
+                    descending: page == 2,
+                    page,
+                };
+                Todo::list(conn, ada, spec).unwrap();
+            }
+        }
+    }
+    let (custom, generic): (i64, i64) = diesel::select(diesel::dsl::sql::<(BigInt, BigInt)>(
+        "CAST(COALESCE(SUM(custom_plans), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(generic_plans), 0) AS BIGINT) FROM pg_prepared_statements",
+    ))
+    .get_result(conn)
+    .unwrap();
+    assert_eq!(custom, 0, "statements planned again for their values");
+    assert!(generic > 0, "the list's statements were prepared");
+}

@@ -164,10 +164,14 @@ impl Todo {
         let undated = mine(user_id, spec.filter)
             .filter(todos::due.is_null())
             .select(Todo::as_select());
+        // By (due, id), which is by id here (due is NULL on every row), so that the plan
+        // is a range of the (user_id, due, id) index even when PostgreSQL plans it once
+        // for every account (a generic plan, see `db::Manager`): by id alone it scanned
+        // the primary key, every account's to-dos, for one account's page.
         let undated = if spec.descending {
-            undated.order(todos::id.desc())
+            undated.order((todos::due.desc(), todos::id.desc()))
         } else {
-            undated.order(todos::id.asc())
+            undated.order((todos::due.asc(), todos::id.asc()))
         };
         page.extend(
             undated
