@@ -86,16 +86,37 @@ impl Manager {
                 // Bundled SQLite has foreign keys on by default, system builds do not: be
                 // explicit. A burst of writes may grow the WAL; after each checkpoint it is
                 // cut back to SQLITE_WAL_LIMIT instead of keeping its largest size.
-                conn.batch_execute(&format!(
-                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                let setup = format!(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; \
                      PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA journal_size_limit = {SQLITE_WAL_LIMIT};"
-                ))
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                     PRAGMA journal_size_limit = {SQLITE_WAL_LIMIT};",
+                    SQLITE_BUSY_TIMEOUT.as_millis()
+                );
+                // Processes opening a new file together all switch it to WAL, which takes
+                // the write lock while holding a read lock: SQLite then answers "database
+                // is locked" at once instead of waiting (so that two such upgrades cannot
+                // deadlock). Retried, as its busy handler would, within the busy timeout.
+                let deadline = Instant::now() + SQLITE_BUSY_TIMEOUT;
+                loop {
+                    match conn.batch_execute(&setup) {
+                        Ok(()) => break,
+                        Err(e) if is_locked(&e) && Instant::now() < deadline => {
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        Err(e) => return Err(ConnectionError::CouldntSetupConfiguration(e)),
+                    }
+                }
                 Ok(DbConnection::Sqlite(conn))
             }
         }
     }
+}
+
+/// How long an SQLite statement waits for another connection's lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn is_locked(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
 }
 
 /// Bytes the SQLite write-ahead log is cut back to after a checkpoint.
