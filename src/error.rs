@@ -98,11 +98,7 @@ impl From<DieselError> for AppError {
                 Self::Unavailable(e.into())
             }
             // SQLite answers "database is locked" after busy_timeout: try again later.
-            DieselError::DatabaseError(_, info)
-                if info.message().contains("database is locked") =>
-            {
-                Self::Unavailable(e.into())
-            }
+            _ if crate::db::is_locked(&e) => Self::Unavailable(e.into()),
             // libpq reports a dropped server as an unknown error with this text.
             DieselError::DatabaseError(_, info)
                 if info.message().contains("server closed the connection")

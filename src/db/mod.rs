@@ -115,7 +115,9 @@ impl Manager {
 /// How long an SQLite statement waits for another connection's lock.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn is_locked(e: &diesel::result::Error) -> bool {
+/// SQLite's "database is locked": another connection held the lock past the busy
+/// timeout, or SQLite refused to wait for it.
+pub(crate) fn is_locked(e: &diesel::result::Error) -> bool {
     matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
 }
 

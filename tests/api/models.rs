@@ -1,8 +1,10 @@
 //! The to-do model against a real database (SQLite, or PostgreSQL with
-//! `TEST_DATABASE_URL`): counts kept by the triggers, and the due-date order.
+//! `TEST_DATABASE_URL`): counts kept by the triggers, the due-date order, and
+//! PostgreSQL's plans for the list.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use tickbox::config::DatabaseUrl;
 use tickbox::db::migrations;
 use tickbox::db::models::now;
@@ -195,7 +197,6 @@ fn due_sort_pages_put_undated_last_in_both_orders_across_page_boundaries() {
 /// custom one, and PostgreSQL had planned the page's statement again on every request.
 #[test]
 fn postgres_plans_the_list_statements_once_per_connection() {
-    use diesel::sql_types::BigInt;
     let db = TestDb::postgres_required();
     let conn = &mut connect(&db);
     let ada = user(conn, "ada");
@@ -233,7 +234,6 @@ fn postgres_plans_the_list_statements_once_per_connection() {
 /// one with 100,000 to-dos, PERFORMANCE.md).
 #[test]
 fn a_small_accounts_undated_page_reads_its_own_rows_beside_a_big_account() {
-    use diesel::sql_types::BigInt;
     let db = TestDb::postgres_required();
     let conn = &mut connect(&db);
     let (big, small) = (user(conn, "big"), user(conn, "small"));
@@ -265,7 +265,6 @@ fn a_small_accounts_undated_page_reads_its_own_rows_beside_a_big_account() {
 /// Index entries the primary key of `todos` has handed out so far. A backend sends its
 /// statistics at the end of the transaction after `pg_stat_force_next_flush()`.
 fn pkey_reads(conn: &mut DbConnection) -> i64 {
-    use diesel::sql_types::BigInt;
     conn.batch_execute("SELECT pg_stat_force_next_flush()")
         .unwrap();
     diesel::select(diesel::dsl::sql::<BigInt>(
